@@ -1,0 +1,55 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { TerminusModule } from '@nestjs/terminus';
+import { CoreModule, CoreOptions } from '@studiovault/core';
+import { AccessGuard } from './auth/access.guard';
+import { LoginRateLimitGuard, PasswordGuard } from './auth/login.guards';
+import { RouteAccessCheck } from './auth/route-access.check';
+import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './auth/strategies';
+import { AuditController } from './controllers/audit.controller';
+import { AuthController } from './controllers/auth.controller';
+import { HealthController } from './controllers/health.controller';
+import { MetricsController } from './controllers/metrics.controller';
+import { ProjectsController } from './controllers/projects.controller';
+import { TokensController } from './controllers/tokens.controller';
+import { UsersController } from './controllers/users.controller';
+import { VolumesController } from './controllers/volumes.controller';
+import { ErrorFilter } from './errors/error.filter';
+import { MetricsService } from './ops/metrics.service';
+import { RequestContextMiddleware } from './ops/request-context.middleware';
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(options: CoreOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(options), PassportModule, TerminusModule.forRoot({ logger: false }), DiscoveryModule],
+      controllers: [
+        AuthController,
+        UsersController,
+        TokensController,
+        ProjectsController,
+        AuditController,
+        VolumesController,
+        HealthController,
+        MetricsController,
+      ],
+      providers: [
+        MetricsService,
+        PasswordStrategy,
+        ApiTokenStrategy,
+        SessionCookieStrategy,
+        LoginRateLimitGuard,
+        PasswordGuard,
+        RouteAccessCheck,
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestContextMiddleware).forRoutes('{*path}');
+  }
+}

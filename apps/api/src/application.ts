@@ -1,0 +1,57 @@
+import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import { json, urlencoded } from 'express';
+import { Logger } from 'nestjs-pino';
+import { AppError } from '@studiovault/common';
+import { CoreOptions } from '@studiovault/core';
+import { ErrorCode } from '@studiovault/contracts';
+import { AppModule } from './app.module';
+import { serveWeb } from './web';
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    const own = e.constraints
+      ? Object.values(e.constraints).map((m) => (m.includes('should not exist') ? `${path} is not an accepted field` : m))
+      : [];
+    return [...own, ...flatten(e.children ?? [], path)];
+  });
+}
+
+export const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  forbidUnknownValues: true,
+  exceptionFactory: (errors) => {
+    const details = flatten(errors);
+    return new AppError(ErrorCode.ValidationFailed, details[0] ?? 'The request is invalid', details);
+  },
+});
+
+/** Configures an API application the same way for `main`, the OpenAPI generator and tests. */
+export function configureApp(app: NestExpressApplication, opts: { bodyLimit: string; webDir?: string }): void {
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  app.use(json({ limit: opts.bodyLimit }));
+  app.use(urlencoded({ extended: false, limit: opts.bodyLimit }));
+  app.use(cookieParser());
+  app.setGlobalPrefix('api', { exclude: ['metrics'] });
+  app.useGlobalPipes(validationPipe);
+  if (opts.webDir) serveWeb(app, opts.webDir);
+}
+
+export async function createApiApp(options: CoreOptions & { webDir?: string }): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  configureApp(app, { bodyLimit: options.config.bodyLimit, webDir: options.webDir });
+  return app;
+}
+
+export type { INestApplication };

@@ -1,0 +1,59 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import { AuditService } from '@studiovault/audit';
+import { LoginLimiter } from '@studiovault/auth';
+import { AppError } from '@studiovault/common';
+import { ErrorCode } from '@studiovault/contracts';
+
+function limiterKeys(req: Request): string[] {
+  const email = typeof req.body?.email === 'string' ? req.body.email.toLowerCase().trim() : '';
+  return [`ip:${req.ip}`, `email:${email}`];
+}
+
+/** Refuses sign-in attempts past the failure limit, before any password is checked. */
+@Injectable()
+export class LoginRateLimitGuard implements CanActivate {
+  constructor(private readonly limiter: LoginLimiter) {}
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<Request>();
+    const wait = this.limiter.retryAfter(limiterKeys(req));
+    if (wait > 0) {
+      req.res?.setHeader('Retry-After', String(wait));
+      throw new AppError(ErrorCode.TooManyRequests, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} min`);
+    }
+    return true;
+  }
+}
+
+/** passport-local; counts failures for the limiter and the audit log. */
+@Injectable()
+export class PasswordGuard extends PassportAuthGuard('local') {
+  constructor(
+    private readonly limiter: LoginLimiter,
+    private readonly audit: AuditService,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    try {
+      await super.canActivate(context);
+      this.limiter.succeed([limiterKeys(req)[1]]);
+      return true;
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.InvalidCredentials) {
+        this.limiter.fail(limiterKeys(req));
+        await this.audit.record('auth.login_failed', undefined, { email: limiterKeys(req)[1].slice(6) });
+      }
+      throw err;
+    }
+  }
+
+  override handleRequest<T>(err: unknown, user: T): T {
+    if (err) throw err;
+    if (!user) throw new AppError(ErrorCode.ValidationFailed, 'email and password are required', ['email and password are required']);
+    return user;
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { UsersService } from '@studiovault/auth';
+import { Role } from '@studiovault/contracts';
+import { Roles } from '../auth/access.decorators';
+import { CreatedUserDto, CreateUserDto, UpdateUserDto, UserDto } from '../dtos/user.dto';
+import { uuidPipe } from './pipes';
+
+@ApiTags('users')
+@Controller('users')
+@Roles(Role.Admin)
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'listUsers', summary: 'Every account of the studio' })
+  @ApiOkResponse({ type: [UserDto] })
+  async list(): Promise<UserDto[]> {
+    return (await this.users.list()).map(UserDto.from);
+  }
+
+  @Post()
+  @ApiOperation({ operationId: 'createUser', summary: 'Create an account, or invite one (omit password)' })
+  @ApiCreatedResponse({ type: CreatedUserDto })
+  async create(@Body() dto: CreateUserDto): Promise<CreatedUserDto> {
+    const { user, inviteToken } = await this.users.create(dto);
+    return { user: UserDto.from(user), inviteToken };
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getUser' })
+  @ApiOkResponse({ type: UserDto })
+  async get(@Param('id', uuidPipe) id: string): Promise<UserDto> {
+    return UserDto.from(await this.users.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ operationId: 'updateUser', summary: 'Change role, name, or disable/enable' })
+  @ApiOkResponse({ type: UserDto })
+  async update(@Param('id', uuidPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
+    return UserDto.from(await this.users.update(id, dto));
+  }
+}

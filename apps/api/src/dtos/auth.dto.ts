@@ -1,0 +1,38 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { UserDto } from './user.dto';
+
+export class LoginDto {
+  @ApiProperty({ maxLength: 254 }) @IsEmail() @MaxLength(254) email!: string;
+  @ApiProperty({ maxLength: 256 }) @IsString() @MinLength(1) @MaxLength(256) password!: string;
+}
+
+export class TokenLoginDto extends LoginDto {
+  @ApiProperty({ maxLength: 100, description: 'Name of the token, e.g. the workstation' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  tokenName!: string;
+}
+
+export class SetupDto {
+  @ApiProperty({ maxLength: 254 }) @IsEmail() @MaxLength(254) email!: string;
+  @ApiProperty({ maxLength: 200 }) @IsString() @MinLength(1) @MaxLength(200) name!: string;
+  @ApiProperty({ minLength: 12, maxLength: 256 }) @IsString() @MinLength(12) @MaxLength(256) password!: string;
+}
+
+export class AcceptInviteDto {
+  @ApiProperty({ maxLength: 200 }) @IsString() @MinLength(1) @MaxLength(200) token!: string;
+  @ApiProperty({ minLength: 12, maxLength: 256 }) @IsString() @MinLength(12) @MaxLength(256) password!: string;
+}
+
+export class SessionDto {
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+  @ApiPropertyOptional({ description: 'Send as X-CSRF-Token on every write made with the session cookie' }) csrfToken?: string;
+  @ApiProperty({ enum: ['session', 'token'] }) via!: 'session' | 'token';
+}
+
+export class SetupStatusDto {
+  @ApiProperty() needsSetup!: boolean;
+  @ApiProperty() version!: string;
+}

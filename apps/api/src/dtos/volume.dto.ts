@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { StorageVolumeEntity } from '@studiovault/catalog';
+import { VolumeRole, VolumeState } from '@studiovault/contracts';
+
+export class VolumeDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: VolumeRole, enumName: 'VolumeRole' }) role!: VolumeRole;
+  @ApiProperty() rootPath!: string;
+  @ApiProperty({ enum: VolumeState, enumName: 'VolumeState' }) state!: VolumeState;
+  @ApiProperty({ description: 'Both volumes are on one device: not two media' }) sameDevice!: boolean;
+  @ApiProperty() sameDeviceOverride!: boolean;
+  @ApiProperty({ type: Number, nullable: true }) freeBytes!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) totalBytes!: number | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastCheckedAt!: string | null;
+
+  static from(v: StorageVolumeEntity): VolumeDto {
+    return {
+      id: v.id,
+      role: v.role,
+      rootPath: v.rootPath,
+      state: v.state,
+      sameDevice: v.sameDevice,
+      sameDeviceOverride: v.sameDeviceOverride,
+      freeBytes: v.freeBytes === null ? null : Number(v.freeBytes),
+      totalBytes: v.totalBytes === null ? null : Number(v.totalBytes),
+      lastCheckedAt: v.lastCheckedAt?.toISOString() ?? null,
+    };
+  }
+}

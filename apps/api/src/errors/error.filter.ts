@@ -1,0 +1,104 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppError } from '@studiovault/common';
+import { ErrorBody, ErrorCode } from '@studiovault/contracts';
+import { MetricsService } from '../ops/metrics.service';
+
+/** The one place error codes become HTTP statuses. Exhaustive: a new code without a status does not compile. */
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.ValidationFailed:
+    case ErrorCode.MalformedJson:
+      return HttpStatus.BAD_REQUEST;
+    case ErrorCode.PayloadTooLarge:
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    case ErrorCode.NotFound:
+    case ErrorCode.RouteNotFound:
+      return HttpStatus.NOT_FOUND;
+    case ErrorCode.Unauthenticated:
+    case ErrorCode.InvalidCredentials:
+    case ErrorCode.SessionExpired:
+    case ErrorCode.TokenInvalid:
+      return HttpStatus.UNAUTHORIZED;
+    case ErrorCode.UserDisabled:
+    case ErrorCode.CsrfTokenInvalid:
+    case ErrorCode.Forbidden:
+    case ErrorCode.InviteInvalid:
+      return HttpStatus.FORBIDDEN;
+    case ErrorCode.TooManyRequests:
+      return HttpStatus.TOO_MANY_REQUESTS;
+    case ErrorCode.SetupAlreadyDone:
+    case ErrorCode.EmailTaken:
+    case ErrorCode.LastAdmin:
+    case ErrorCode.TokenNameTaken:
+    case ErrorCode.ProjectSlugTaken:
+    case ErrorCode.ProjectArchived:
+    case ErrorCode.Conflict:
+      return HttpStatus.CONFLICT;
+    case ErrorCode.SetupRequired:
+    case ErrorCode.ServiceUnavailable:
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    case ErrorCode.Internal:
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    default: {
+      const unmapped: never = code;
+      throw new Error(`unmapped error code ${String(unmapped)}`);
+    }
+  }
+}
+
+/** body-parser errors arrive as plain errors with a `type`. */
+function fromBodyParser(err: unknown): AppError | undefined {
+  const type = (err as { type?: string })?.type;
+  if (type === 'entity.parse.failed') return new AppError(ErrorCode.MalformedJson, 'The request body is not valid JSON');
+  if (type === 'entity.too.large') return new AppError(ErrorCode.PayloadTooLarge, 'The request body is too large');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError(ErrorCode.ValidationFailed, 'Unsupported request encoding');
+  return undefined;
+}
+
+function fromHttpException(err: HttpException): AppError {
+  const status = err.getStatus();
+  const message = err.message;
+  switch (status) {
+    case 404:
+      return new AppError(ErrorCode.RouteNotFound, message.startsWith('Cannot ') ? `No such endpoint: ${message.slice(7)}` : message);
+    case 413:
+      return new AppError(ErrorCode.PayloadTooLarge, 'The request body is too large');
+    case 429:
+      return new AppError(ErrorCode.TooManyRequests, 'Too many requests; slow down');
+    case 401:
+      return new AppError(ErrorCode.Unauthenticated, message);
+    case 403:
+      return new AppError(ErrorCode.Forbidden, message);
+    case 409:
+      return new AppError(ErrorCode.Conflict, message);
+    default:
+      return status < 500 ? new AppError(ErrorCode.ValidationFailed, message) : new AppError(ErrorCode.Internal, 'Internal error');
+  }
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger('ErrorFilter');
+  constructor(private readonly metrics: MetricsService) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    let err: AppError;
+    if (exception instanceof AppError) err = exception;
+    else if (fromBodyParser(exception)) err = fromBodyParser(exception)!;
+    else if (exception instanceof HttpException) err = fromHttpException(exception);
+    else {
+      // Unknown errors are logged with their stack but answered without detail.
+      this.log.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+      err = new AppError(ErrorCode.Internal, 'Internal error; the server log has the details');
+    }
+    const statusCode = statusOf(err.code);
+    this.metrics.httpErrors.inc({ code: err.code });
+    const body: ErrorBody = { statusCode, code: err.code, message: err.message, requestId: req.id ? String(req.id) : undefined };
+    if (err.details?.length) body.details = err.details;
+    if (!res.headersSent) res.status(statusCode).json(body);
+  }
+}

@@ -1,0 +1,6 @@
+export * from './api-tokens.service';
+export * from './auth.module';
+export * from './login-limiter';
+export * from './password-hasher';
+export * from './sessions.service';
+export * from './users.service';

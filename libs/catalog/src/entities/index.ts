@@ -1,0 +1,48 @@
+import { ApiTokenEntity } from './api-token.entity';
+import { AssetEntity } from './asset.entity';
+import { AuditEventEntity } from './audit-event.entity';
+import { BackupRunEntity } from './backup-run.entity';
+import { CardEntity } from './card.entity';
+import { CopyEntity } from './copy.entity';
+import { OffsiteTargetEntity } from './offsite-target.entity';
+import { ProjectEntity } from './project.entity';
+import { RestoreDrillEntity } from './restore-drill.entity';
+import { RetentionPolicyEntity } from './retention-policy.entity';
+import { SessionEntity } from './session.entity';
+import { SettingEntity } from './setting.entity';
+import { StorageVolumeEntity } from './storage-volume.entity';
+import { UserEntity } from './user.entity';
+
+export {
+  ApiTokenEntity,
+  AssetEntity,
+  AuditEventEntity,
+  BackupRunEntity,
+  CardEntity,
+  CopyEntity,
+  OffsiteTargetEntity,
+  ProjectEntity,
+  RestoreDrillEntity,
+  RetentionPolicyEntity,
+  SessionEntity,
+  SettingEntity,
+  StorageVolumeEntity,
+  UserEntity,
+};
+
+export const CATALOG_ENTITIES = [
+  ApiTokenEntity,
+  AssetEntity,
+  AuditEventEntity,
+  BackupRunEntity,
+  CardEntity,
+  CopyEntity,
+  OffsiteTargetEntity,
+  ProjectEntity,
+  RestoreDrillEntity,
+  RetentionPolicyEntity,
+  SessionEntity,
+  SettingEntity,
+  StorageVolumeEntity,
+  UserEntity,
+];

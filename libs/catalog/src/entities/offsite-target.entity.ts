@@ -1,0 +1,22 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { LockMode, TargetKind } from '@studiovault/contracts';
+
+@Entity('offsite_targets')
+export class OffsiteTargetEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'varchar', length: 64 }) name!: string;
+  @Column({ type: 'varchar', length: 8 }) kind!: TargetKind;
+  /** Non-secret settings (endpoint, region, bucket, prefix, path). */
+  @Column({ type: 'jsonb' }) settings!: Record<string, unknown>;
+  /** Encrypted with STUDIOVAULT_SECRET_KEY; never selected by default. */
+  @Column({ name: 'credentials_encrypted', type: 'bytea', nullable: true, select: false }) credentialsEncrypted!: Buffer | null;
+  @Column({ name: 'lock_mode', type: 'varchar', length: 16 }) lockMode!: LockMode;
+  @Column({ type: 'boolean' }) immutable!: boolean;
+  @Column({ name: 'rotates_offsite', type: 'boolean' }) rotatesOffsite!: boolean;
+  @Column({ type: 'boolean' }) enabled!: boolean;
+  @Column({ name: 'last_test_at', type: 'timestamptz', nullable: true }) lastTestAt!: Date | null;
+  @Column({ name: 'last_test_ok', type: 'boolean', nullable: true }) lastTestOk!: boolean | null;
+  @Column({ name: 'last_test_report', type: 'jsonb', nullable: true }) lastTestReport!: unknown;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}

@@ -1,0 +1,3 @@
+export * from './app-error';
+export * from './request-context';
+export * from './tokens';

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { envVarMetadata } from './env-var.decorator';
+import { EnvironmentVariables } from './environment';
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  workerInProcess: boolean;
+  webDir?: string;
+  bodyLimit: string;
+  database: { url?: string; runMigrations: boolean; embeddedPort: number };
+  dataDir: string;
+  volumes: { primaryRoot: string; mirrorRoot: string };
+  security: {
+    secretKey?: string;
+    cookieSecure: boolean;
+    sessionHours: number;
+    loginAttempts: number;
+  };
+  setup: { adminEmail?: string; adminPassword?: string };
+  logLevel: string;
+  worker: { concurrency: number };
+}
+
+/** A configuration problem: one line that names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function firstProblem(errors: ValidationError[]): string {
+  const e = errors[0];
+  const constraint = e.constraints ? Object.values(e.constraints)[0] : 'is invalid';
+  return constraint.startsWith(e.property) ? constraint : `${e.property} ${constraint}`;
+}
+
+/** Reads `<NAME>_FILE` variants (Docker/Kubernetes secrets) into `<NAME>`. */
+function resolveFileVariants(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const meta of envVarMetadata(EnvironmentVariables)) {
+    const direct = env[meta.name];
+    const file = meta.fileVariant ? env[`${meta.name}_FILE`] : undefined;
+    if (direct !== undefined && direct !== '' && file) {
+      throw new ConfigError(`Set either ${meta.name} or ${meta.name}_FILE, not both`);
+    }
+    if (file) {
+      try {
+        out[meta.name] = readFileSync(file, 'utf8').trim();
+      } catch {
+        throw new ConfigError(`${meta.name}_FILE: cannot read ${file}`);
+      }
+    } else {
+      out[meta.name] = direct === '' ? undefined : direct;
+    }
+  }
+  return out;
+}
+
+/** Validates the environment once, at start-up. Throws ConfigError with a one-line reason. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw = resolveFileVariants(env);
+  const vars = plainToInstance(EnvironmentVariables, raw);
+  const errors = validateSync(vars, { skipMissingProperties: false, whitelist: true });
+  if (errors.length) throw new ConfigError(firstProblem(errors));
+
+  const nodeEnv = (vars.NODE_ENV ?? 'development') as AppConfig['env'];
+  if (nodeEnv === 'production' && !vars.STUDIOVAULT_SECRET_KEY) {
+    throw new ConfigError('STUDIOVAULT_SECRET_KEY (or STUDIOVAULT_SECRET_KEY_FILE) is required when NODE_ENV=production');
+  }
+  if (vars.STUDIOVAULT_ADMIN_PASSWORD && !vars.STUDIOVAULT_ADMIN_EMAIL) {
+    throw new ConfigError('STUDIOVAULT_ADMIN_PASSWORD is set but STUDIOVAULT_ADMIN_EMAIL is not');
+  }
+  if (vars.STUDIOVAULT_ADMIN_EMAIL && !vars.STUDIOVAULT_ADMIN_PASSWORD) {
+    throw new ConfigError('STUDIOVAULT_ADMIN_EMAIL is set but STUDIOVAULT_ADMIN_PASSWORD is not');
+  }
+  const dataDir = resolve(vars.STUDIOVAULT_DATA_DIR ?? './data');
+  return {
+    env: nodeEnv,
+    port: vars.PORT ?? 3210,
+    host: vars.HOST ?? '0.0.0.0',
+    workerInProcess: vars.STUDIOVAULT_WORKER_IN_PROCESS ?? true,
+    webDir: vars.STUDIOVAULT_WEB_DIR ? resolve(vars.STUDIOVAULT_WEB_DIR) : undefined,
+    bodyLimit: vars.STUDIOVAULT_BODY_LIMIT ?? '1mb',
+    database: {
+      url: vars.DATABASE_URL,
+      runMigrations: vars.STUDIOVAULT_MIGRATIONS_RUN ?? true,
+      embeddedPort: vars.STUDIOVAULT_EMBEDDED_PG_PORT ?? 5433,
+    },
+    dataDir,
+    volumes: {
+      primaryRoot: resolve(vars.STUDIOVAULT_PRIMARY_ROOT ?? resolve(dataDir, 'volumes/primary')),
+      mirrorRoot: resolve(vars.STUDIOVAULT_MIRROR_ROOT ?? resolve(dataDir, 'volumes/mirror')),
+    },
+    security: {
+      secretKey: vars.STUDIOVAULT_SECRET_KEY,
+      cookieSecure: vars.STUDIOVAULT_COOKIE_SECURE ?? nodeEnv === 'production',
+      sessionHours: vars.STUDIOVAULT_SESSION_HOURS ?? 12,
+      loginAttempts: vars.STUDIOVAULT_LOGIN_ATTEMPTS ?? 10,
+    },
+    setup: { adminEmail: vars.STUDIOVAULT_ADMIN_EMAIL?.toLowerCase(), adminPassword: vars.STUDIOVAULT_ADMIN_PASSWORD },
+    logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    worker: { concurrency: vars.STUDIOVAULT_WORKER_CONCURRENCY ?? 2 },
+  };
+}
+
+/** Names of every sensitive variable, for log redaction. */
+export function sensitiveEnvNames(): string[] {
+  return envVarMetadata(EnvironmentVariables)
+    .filter((m) => m.isSensitive)
+    .map((m) => m.name);
+}
+
+/** Markdown table of every variable, for the README's configuration reference. */
+export function configReference(): string {
+  const rows = envVarMetadata(EnvironmentVariables).map(
+    (m) =>
+      `| \`${m.name}\`${m.fileVariant ? ` (or \`${m.name}_FILE\`)` : ''} | ${m.group} | ${m.defaultText ?? ''} | ${m.description}${m.isSensitive ? ' **Secret.**' : ''} |`,
+  );
+  return ['| variable | group | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+export const CONFIG = Symbol('APP_CONFIG');
+
+/** A value that prints as `**redacted**` (restic's SecretString). */
+export class Secret {
+  constructor(private readonly value: string) {}
+  reveal(): string {
+    return this.value;
+  }
+  toString(): string {
+    return '**redacted**';
+  }
+  toJSON(): string {
+    return '**redacted**';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '**redacted**';
+  }
+}

@@ -1,0 +1,4 @@
+export * from './config';
+export * from './environment';
+export * from './env-var.decorator';
+export * from './config.module';

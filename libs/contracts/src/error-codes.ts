@@ -1,0 +1,41 @@
+/**
+ * Stable error codes. Clients (the portal, the CLI, scripts) branch on these, never on
+ * messages. Every code must be mapped to an HTTP status in apps/api's error filter; the
+ * mapping is an exhaustive switch, so adding a code without a status does not compile.
+ */
+export enum ErrorCode {
+  ValidationFailed = 'VALIDATION_FAILED',
+  MalformedJson = 'MALFORMED_JSON',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  NotFound = 'NOT_FOUND',
+  RouteNotFound = 'ROUTE_NOT_FOUND',
+  Unauthenticated = 'UNAUTHENTICATED',
+  InvalidCredentials = 'INVALID_CREDENTIALS',
+  SessionExpired = 'SESSION_EXPIRED',
+  TokenInvalid = 'TOKEN_INVALID',
+  UserDisabled = 'USER_DISABLED',
+  CsrfTokenInvalid = 'CSRF_TOKEN_INVALID',
+  Forbidden = 'FORBIDDEN',
+  TooManyRequests = 'TOO_MANY_REQUESTS',
+  SetupAlreadyDone = 'SETUP_ALREADY_DONE',
+  SetupRequired = 'SETUP_REQUIRED',
+  EmailTaken = 'EMAIL_TAKEN',
+  InviteInvalid = 'INVITE_INVALID',
+  LastAdmin = 'LAST_ADMIN',
+  TokenNameTaken = 'TOKEN_NAME_TAKEN',
+  ProjectSlugTaken = 'PROJECT_SLUG_TAKEN',
+  ProjectArchived = 'PROJECT_ARCHIVED',
+  Conflict = 'CONFLICT',
+  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  Internal = 'INTERNAL_ERROR',
+}
+
+/** The body of every error response. */
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  /** Field-level problems for VALIDATION_FAILED. */
+  details?: string[];
+  requestId?: string;
+}

@@ -1,0 +1,63 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AuditModule } from '@studiovault/audit';
+import { AuthModule } from '@studiovault/auth';
+import { catalogDataSourceOptions } from '@studiovault/catalog';
+import { AppConfig, ConfigModule } from '@studiovault/config';
+import { JobsModule } from '@studiovault/jobs';
+import { ProjectsModule } from '@studiovault/projects';
+import { VolumesModule } from '@studiovault/volumes';
+
+export interface CoreOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  /** Postgres schema of the job queue (tests give each database its own anyway). */
+  jobSchema?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Structured JSON logs with request ids; secrets are redacted by path. */
+export function loggerModule(config: AppConfig) {
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      level: config.logLevel,
+      genReqId: (req: IncomingMessage) => {
+        const given = req.headers['x-request-id'];
+        return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.headers["x-csrf-token"]', '*.password', '*.token', '*.secretAccessKey'],
+        censor: '**redacted**',
+      },
+      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health/live' || req.url === '/metrics' },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
+      },
+    },
+  });
+}
+
+/** What the API and the worker share: configuration, logging, the catalog, the job queue and the domain modules. */
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreOptions): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        loggerModule(options.config),
+        TypeOrmModule.forRoot(catalogDataSourceOptions(options.databaseUrl)),
+        JobsModule.forRoot({ connectionString: options.databaseUrl, schema: options.jobSchema }),
+        AuditModule,
+        AuthModule,
+        ProjectsModule,
+        VolumesModule,
+      ],
+      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule],
+    };
+  }
+}

@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import { JOB_DEFINITIONS, JobName } from './job-names';
+
+export const JOB_QUEUE_OPTIONS = Symbol('JOB_QUEUE_OPTIONS');
+
+export interface JobQueueOptions {
+  connectionString: string;
+  /** Postgres schema of the queue tables. */
+  schema?: string;
+  /** Seconds between maintenance passes (expiry of crashed jobs, retention). */
+  maintenanceIntervalSeconds?: number;
+  pollingIntervalSeconds?: number;
+  /** Override definitions, for tests. */
+  definitions?: Partial<Record<JobName, Partial<(typeof JOB_DEFINITIONS)[JobName]>>>;
+}
+
+export type JobHandler = (data: unknown, meta: { id: string; retryCount: number }) => Promise<unknown>;
+
+/**
+ * The job queue: pg-boss in the catalog's Postgres (no extra broker on a NAS). Postgres'
+ * SKIP LOCKED guarantees one job goes to one worker; a job whose worker died is expired
+ * and retried with backoff.
+ */
+@Injectable()
+export class JobQueue {
+  private readonly log = new Logger(JobQueue.name);
+  private boss?: PgBoss;
+  private started?: Promise<void>;
+  private working = false;
+
+  constructor(@Inject(JOB_QUEUE_OPTIONS) private readonly options: JobQueueOptions) {}
+
+  definition(name: JobName) {
+    return { ...JOB_DEFINITIONS[name], ...(this.options.definitions?.[name] ?? {}) };
+  }
+
+  /** Connects and creates the queues. `worker` also runs schedules and maintenance. */
+  start(role: 'producer' | 'worker'): Promise<void> {
+    this.started ??= (async () => {
+      const boss = new PgBoss({
+        connectionString: this.options.connectionString,
+        schema: this.options.schema ?? 'pgboss',
+        max: 4,
+        supervise: role === 'worker',
+        schedule: role === 'worker',
+        migrate: true,
+        maintenanceIntervalSeconds: this.options.maintenanceIntervalSeconds ?? 60,
+      });
+      boss.on('error', (err) => this.log.error(`job queue: ${err.message}`));
+      await boss.start();
+      for (const name of Object.values(JobName)) {
+        const def = this.definition(name);
+        const queue = {
+          name,
+          policy: def.policy,
+          retryLimit: def.retryLimit,
+          retryDelay: def.retryDelaySeconds,
+          retryBackoff: def.retryBackoff,
+          expireInSeconds: def.expireInSeconds,
+        };
+        if (await boss.getQueue(name)) await boss.updateQueue(name, queue);
+        else await boss.createQueue(name, queue);
+        if (role === 'worker' && def.cron) await boss.schedule(name, def.cron, {}, { tz: 'UTC' });
+      }
+      this.boss = boss;
+    })();
+    return this.started;
+  }
+
+  /** Queues a job; returns its id, or null when a singleton is already queued. */
+  async send(name: JobName, data: object = {}, options: { singletonKey?: string; startAfterSeconds?: number } = {}): Promise<string | null> {
+    const boss = await this.ready();
+    return boss.send(name, data, { singletonKey: options.singletonKey, startAfter: options.startAfterSeconds });
+  }
+
+  /** Registers a handler; jobs are fetched one at a time per slot. */
+  async work(name: JobName, concurrency: number, handler: JobHandler): Promise<void> {
+    const boss = await this.ready();
+    this.working = true;
+    for (let i = 0; i < concurrency; i++) {
+      await boss.work(name, { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async ([job]) => {
+        const started = Date.now();
+        try {
+          const meta = job as unknown as { id: string; retryCount?: number };
+          const result = await handler(job.data, { id: meta.id, retryCount: meta.retryCount ?? 0 });
+          this.log.debug(`job ${name} ${job.id} done in ${Date.now() - started} ms`);
+          return result;
+        } catch (err) {
+          this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
+          throw err;
+        }
+      });
+    }
+  }
+
+  async getJob(name: JobName, id: string) {
+    const boss = await this.ready();
+    return boss.getJobById(name, id);
+  }
+
+  /** Waits up to `timeoutMs` for active jobs to finish; unfinished ones expire and are retried. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.started) return;
+    await this.started.catch(() => undefined);
+    const boss = this.boss;
+    if (!boss) return;
+    await new Promise<void>((resolve) => {
+      boss.once('stopped', () => resolve());
+      void boss.stop({ graceful: this.working, timeout: timeoutMs, wait: false });
+    });
+    this.boss = undefined;
+    this.started = undefined;
+  }
+
+  private async ready(): Promise<PgBoss> {
+    if (!this.started) throw new Error('The job queue is not started');
+    await this.started;
+    return this.boss!;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './projects.service';
+export * from './projects.module';

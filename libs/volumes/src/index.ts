@@ -1,0 +1,3 @@
+export * from './volume-fs.repository';
+export * from './volumes.module';
+export * from './volumes.service';
