@@ -15,6 +15,7 @@ module.exports = {
   moduleNameMapper: Object.fromEntries(
     Object.entries(swcrc.jsc.paths).map(([alias, [target]]) => [`^${alias.replace('/', '\\/')}$`, `<rootDir>/${target}`]),
   ),
+  setupFiles: ['<rootDir>/test/jest.setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -4,7 +4,7 @@ import { AppConfig, CONFIG } from '@studiovault/config';
 const WINDOW_MS = 15 * 60 * 1000;
 
 /**
- * Failed-login limiter: per client address and per account, a sliding 15-minute window.
+ * Failed-login limiter: per account and (five times wider) per client address, a sliding 15-minute window.
  * Kept in memory: a studio runs one or a few API processes, and each still caps guessing.
  */
 @Injectable()
@@ -21,7 +21,7 @@ export class LoginLimiter {
     let wait = 0;
     for (const key of keys) {
       const recent = this.recent(key, now);
-      if (recent.length >= this.max) wait = Math.max(wait, Math.ceil((recent[0] + WINDOW_MS - now) / 1000));
+      if (recent.length >= this.limitFor(key)) wait = Math.max(wait, Math.ceil((recent[0] + WINDOW_MS - now) / 1000));
     }
     return wait;
   }
@@ -33,6 +33,11 @@ export class LoginLimiter {
 
   succeed(keys: string[]): void {
     for (const key of keys) this.failures.delete(key);
+  }
+
+  /** A studio shares one address behind its router: the per-address limit is wider than the per-account one. */
+  private limitFor(key: string): number {
+    return key.startsWith('ip:') ? this.max * 5 : this.max;
   }
 
   private recent(key: string, now: number): number[] {

@@ -12,6 +12,7 @@ export interface AppConfig {
   workerInProcess: boolean;
   webDir?: string;
   bodyLimit: string;
+  trustProxy: string;
   database: { url?: string; runMigrations: boolean; embeddedPort: number };
   dataDir: string;
   volumes: { primaryRoot: string; mirrorRoot: string };
@@ -33,7 +34,9 @@ export class ConfigError extends Error {
 
 function firstProblem(errors: ValidationError[]): string {
   const e = errors[0];
-  const constraint = e.constraints ? Object.values(e.constraints)[0] : 'is invalid';
+  // Name the type problem before range problems: "PORT must be an integer", not "must not be greater than".
+  const first = ['isInt', 'isBoolean', 'isString', 'isIn', 'isEmail', 'matches'].find((k) => e.constraints?.[k]);
+  const constraint = e.constraints ? (first ? e.constraints[first] : Object.values(e.constraints)[0]) : 'is invalid';
   return constraint.startsWith(e.property) ? constraint : `${e.property} ${constraint}`;
 }
 
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerInProcess: vars.STUDIOVAULT_WORKER_IN_PROCESS ?? true,
     webDir: vars.STUDIOVAULT_WEB_DIR ? resolve(vars.STUDIOVAULT_WEB_DIR) : undefined,
     bodyLimit: vars.STUDIOVAULT_BODY_LIMIT ?? '1mb',
+    trustProxy: vars.STUDIOVAULT_TRUST_PROXY ?? 'loopback',
     database: {
       url: vars.DATABASE_URL,
       runMigrations: vars.STUDIOVAULT_MIGRATIONS_RUN ?? true,

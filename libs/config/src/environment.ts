@@ -63,6 +63,16 @@ export class EnvironmentVariables {
   @IsString()
   STUDIOVAULT_WEB_DIR?: string;
 
+  @EnvVar({
+    group: 'server',
+    description:
+      'Which proxies to trust for the client address (Express "trust proxy"): loopback, or e.g. "loopback, uniquelocal" behind the web container or an ingress.',
+    defaultText: 'loopback',
+  })
+  @IsOptional()
+  @Matches(/^(true|false|\d+|[a-z0-9.:/, ]+)$/i, { message: 'STUDIOVAULT_TRUST_PROXY must be true, false, a hop count, or a list of addresses/subnets/names' })
+  STUDIOVAULT_TRUST_PROXY?: string;
+
   @EnvVar({ group: 'server', description: 'Largest JSON request body accepted.', defaultText: '1mb' })
   @IsOptional()
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'STUDIOVAULT_BODY_LIMIT must look like 512kb or 1mb' })

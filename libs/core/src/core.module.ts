@@ -18,17 +18,13 @@ export interface CoreOptions {
   jobSchema?: string;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
 /** Structured JSON logs with request ids; secrets are redacted by path. */
 export function loggerModule(config: AppConfig) {
   return LoggerModule.forRoot({
     pinoHttp: {
       level: config.logLevel,
-      genReqId: (req: IncomingMessage) => {
-        const given = req.headers['x-request-id'];
-        return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      },
+      // apps/api assigns req.id first (before body parsing); elsewhere make one.
+      genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.headers["x-csrf-token"]', '*.password', '*.token', '*.secretAccessKey'],
         censor: '**redacted**',

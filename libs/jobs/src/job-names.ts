@@ -5,7 +5,10 @@ export enum JobName {
 }
 
 export interface JobDefinition {
-  /** singleton: at most one queued or active job at a time (pg-boss policy). */
+  /**
+   * pg-boss queue policy. singleton: at most one active; stately: at most one queued and
+   * one active (a cron tick while one waits adds nothing).
+   */
   policy: 'standard' | 'singleton' | 'stately';
   retryLimit: number;
   retryDelaySeconds: number;
@@ -17,6 +20,6 @@ export interface JobDefinition {
 }
 
 export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
-  [JobName.SessionsPurge]: { policy: 'singleton', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 300, cron: '17 * * * *' },
-  [JobName.VolumesCheck]: { policy: 'singleton', retryLimit: 2, retryDelaySeconds: 10, retryBackoff: true, expireInSeconds: 120, cron: '*/5 * * * *' },
+  [JobName.SessionsPurge]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 300, cron: '17 * * * *' },
+  [JobName.VolumesCheck]: { policy: 'stately', retryLimit: 2, retryDelaySeconds: 10, retryBackoff: true, expireInSeconds: 120, cron: '*/5 * * * *' },
 };

@@ -47,9 +47,11 @@ export function statusOf(code: ErrorCode): number {
   }
 }
 
-/** body-parser errors arrive as plain errors with a `type`. */
+/** body-parser errors: raw, or wrapped by Nest's adapter (the original is the `cause`). */
 function fromBodyParser(err: unknown): AppError | undefined {
-  const type = (err as { type?: string })?.type;
+  const raw = err instanceof HttpException && err.cause ? err.cause : err;
+  if (raw instanceof URIError) return new AppError(ErrorCode.ValidationFailed, 'The URL has a malformed %-encoding');
+  const type = (raw as { type?: string })?.type;
   if (type === 'entity.parse.failed') return new AppError(ErrorCode.MalformedJson, 'The request body is not valid JSON');
   if (type === 'entity.too.large') return new AppError(ErrorCode.PayloadTooLarge, 'The request body is too large');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError(ErrorCode.ValidationFailed, 'Unsupported request encoding');

@@ -10,7 +10,6 @@ export class RequestContextMiddleware implements NestMiddleware {
 
   use(req: Request & { id?: string }, res: Response, next: NextFunction): void {
     const requestId = String(req.id ?? '');
-    res.setHeader('X-Request-Id', requestId);
     const end = this.metrics.httpDuration.startTimer();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path;
