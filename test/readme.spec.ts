@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configReference } from '@studiovault/config';
+
+const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+
+describe('README', () => {
+  it('documents every environment variable as the code declares it', () => {
+    expect(README).toContain(configReference());
+  });
+
+  it('keeps the two-command quick start, and CI runs its test command', () => {
+    expect(README).toMatch(/npm install && npm start/);
+    expect(README).toMatch(/^npm test\b/m);
+    const ci = readFileSync(join(__dirname, '..', '.ci', 'run'), 'utf8');
+    expect(ci).toMatch(/^npm test$/m);
+  });
+});
