@@ -1,0 +1,2 @@
+export * from './device-reader';
+export * from './multi-hasher';
