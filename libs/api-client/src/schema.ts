@@ -375,7 +375,7 @@ export interface components {
             user: components["schemas"]["UserDto"];
         };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
         ErrorDto: {
             code: components["schemas"]["ErrorCode"];
             details?: string[];
@@ -512,6 +512,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuditListDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -553,6 +562,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
         };
     };
     login: {
@@ -576,6 +594,33 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description USER_DISABLED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -595,6 +640,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -630,6 +684,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description Not signed in */
@@ -671,6 +734,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedTokenDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description USER_DISABLED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description TOKEN_NAME_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             429: {
@@ -752,6 +851,15 @@ export interface operations {
                          */
                         status?: "ok" | "degraded";
                     };
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description The Health Check is not successful */
@@ -840,11 +948,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: {
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
             };
         };
     };
@@ -870,6 +981,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectListDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description Not signed in */
@@ -913,6 +1033,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -924,6 +1053,15 @@ export interface operations {
             };
             /** @description Needs role editor or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PROJECT_SLUG_TAKEN */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -952,6 +1090,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -963,6 +1110,15 @@ export interface operations {
             };
             /** @description Needs role viewer or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -995,6 +1151,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1006,6 +1171,24 @@ export interface operations {
             };
             /** @description Needs role editor or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PROJECT_ARCHIVED */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1034,6 +1217,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1045,6 +1237,15 @@ export interface operations {
             };
             /** @description Needs role admin or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1071,6 +1272,15 @@ export interface operations {
                     "application/json": components["schemas"]["SetupStatusDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
         };
     };
     setup: {
@@ -1094,6 +1304,24 @@ export interface operations {
                     "application/json": components["schemas"]["SessionDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description SETUP_ALREADY_DONE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
         };
     };
     listTokens: {
@@ -1111,6 +1339,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiTokenDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description Not signed in */
@@ -1154,6 +1391,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedTokenDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1165,6 +1411,15 @@ export interface operations {
             };
             /** @description Needs role viewer or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description TOKEN_NAME_TAKEN */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1185,11 +1440,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            204: {
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
             };
             /** @description Not signed in */
             401: {
@@ -1202,6 +1460,15 @@ export interface operations {
             };
             /** @description Needs role viewer or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1226,6 +1493,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description Not signed in */
@@ -1269,6 +1545,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedUserDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1280,6 +1565,15 @@ export interface operations {
             };
             /** @description Needs role admin or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description EMAIL_TAKEN */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1308,6 +1602,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1319,6 +1622,15 @@ export interface operations {
             };
             /** @description Needs role admin or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1351,6 +1663,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description Not signed in */
             401: {
                 headers: {
@@ -1362,6 +1683,24 @@ export interface operations {
             };
             /** @description Needs role admin or higher */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description LAST_ADMIN */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1386,6 +1725,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VolumeDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
             /** @description Not signed in */

@@ -30,7 +30,7 @@ export class ProjectsService {
   ) {}
 
   async create(input: NewProject): Promise<ProjectEntity> {
-    const name = input.name.trim();
+    const name = input.name.normalize('NFC').trim();
     const explicitSlug = input.slug !== undefined;
     const slug = explicitSlug ? input.slug! : slugify(name);
     if (!SLUG_PATTERN.test(slug)) {
@@ -45,7 +45,7 @@ export class ProjectsService {
     const row = this.projects.create({
       name,
       slug,
-      client: input.client?.trim() || null,
+      client: input.client?.normalize('NFC').trim() || null,
       shootDate: input.shootDate ?? null,
       type: input.type ?? ProjectType.Other,
       status: ProjectStatus.Active,
@@ -68,7 +68,7 @@ export class ProjectsService {
     if (q.status) qb.andWhere('p.status = :status', { status: q.status });
     if (q.type) qb.andWhere('p.type = :type', { type: q.type });
     if (q.search) {
-      const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const like = `%${q.search.normalize('NFC').toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       qb.andWhere(
         new Brackets((w) =>
           w.where('lower(p.name) LIKE :like', { like }).orWhere('p.slug LIKE :like', { like }).orWhere('lower(p.client) LIKE :like', { like }),
@@ -90,8 +90,8 @@ export class ProjectsService {
     const p = await this.get(slug);
     if (p.status === ProjectStatus.Archived) throw new AppError(ErrorCode.ProjectArchived, `Project "${slug}" is archived`);
     const changes: Partial<ProjectEntity> = {};
-    if (patch.name !== undefined) changes.name = patch.name.trim();
-    if (patch.client !== undefined) changes.client = patch.client?.trim() || null;
+    if (patch.name !== undefined) changes.name = patch.name.normalize('NFC').trim();
+    if (patch.client !== undefined) changes.client = patch.client?.normalize('NFC').trim() || null;
     if (patch.shootDate !== undefined) changes.shootDate = patch.shootDate;
     if (patch.type !== undefined) changes.type = patch.type;
     if (Object.keys(changes).length) {

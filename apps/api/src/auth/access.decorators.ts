@@ -1,5 +1,14 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiExtension, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCookieAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { Role } from '@studiovault/contracts';
 import { ErrorDto } from '../dtos/error.dto';
 
@@ -15,7 +24,19 @@ export const Roles = (role: Role) =>
     ApiCookieAuth(),
     ApiUnauthorizedResponse({ type: ErrorDto, description: 'Not signed in' }),
     ApiForbiddenResponse({ type: ErrorDto, description: `Needs role ${role} or higher` }),
+    ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …)' }),
   );
 
 /** Callable without signing in. */
-export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiExtension('x-studiovault-role', 'public'));
+export const Public = () =>
+  applyDecorators(
+    SetMetadata(IS_PUBLIC, true),
+    ApiExtension('x-studiovault-role', 'public'),
+    ApiBadRequestResponse({ type: ErrorDto, description: 'Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …)' }),
+  );
+
+/** Documents the 404 of an endpoint addressing one thing. */
+export const ApiNotFound = () => ApiNotFoundResponse({ type: ErrorDto, description: 'No such thing (NOT_FOUND)' });
+
+/** Documents a 409 with the codes it may carry. */
+export const ApiConflict = (...codes: string[]) => ApiConflictResponse({ type: ErrorDto, description: codes.join(', ') });

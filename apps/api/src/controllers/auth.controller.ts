@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiTokensService, SessionsService, UsersService } from '@studiovault/auth';
 import { requestContext } from '@studiovault/common';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import { Role } from '@studiovault/contracts';
-import { Public, Roles } from '../auth/access.decorators';
+import { ApiConflict, Public, Roles } from '../auth/access.decorators';
 import { LoginRateLimitGuard, PasswordGuard } from '../auth/login.guards';
 import { CurrentUser } from '../auth/current-actor.decorator';
 import { AuthenticatedUser } from '../auth/strategies';
@@ -38,6 +38,7 @@ export class AuthController {
   @Post('setup')
   @Public()
   @ApiOperation({ operationId: 'setup', summary: 'First-run setup: create the first admin and sign in' })
+  @ApiConflict('SETUP_ALREADY_DONE')
   @ApiOkResponse({ type: SessionDto })
   @HttpCode(200)
   async setup(@Body() dto: SetupDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
@@ -48,6 +49,8 @@ export class AuthController {
   @Post('auth/login')
   @Public()
   @ApiOperation({ operationId: 'login', summary: 'Sign in to the portal (sets the session cookie)' })
+  @ApiUnauthorizedResponse({ type: ErrorDto, description: 'INVALID_CREDENTIALS' })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'USER_DISABLED' })
   @ApiOkResponse({ type: SessionDto })
   @ApiTooManyRequestsResponse({ type: ErrorDto })
   @HttpCode(200)
@@ -65,6 +68,9 @@ export class AuthController {
   @Public()
   @ApiOperation({ operationId: 'createTokenWithPassword', summary: 'Sign in with e-mail and password and get a named API token (the CLI)' })
   @ApiOkResponse({ type: CreatedTokenDto })
+  @ApiUnauthorizedResponse({ type: ErrorDto, description: 'INVALID_CREDENTIALS' })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'USER_DISABLED' })
+  @ApiConflict('TOKEN_NAME_TAKEN')
   @ApiTooManyRequestsResponse({ type: ErrorDto })
   @HttpCode(200)
   @UseGuards(LoginRateLimitGuard, PasswordGuard)

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Role } from '@studiovault/contracts';
 import { ProjectsService } from '@studiovault/projects';
-import { Roles } from '../auth/access.decorators';
+import { ApiConflict, ApiNotFound, Roles } from '../auth/access.decorators';
 import { CreateProjectDto, ProjectDto, ProjectListDto, ProjectQueryDto, UpdateProjectDto } from '../dtos/project.dto';
 
 @ApiTags('projects')
@@ -25,6 +25,7 @@ export class ProjectsController {
   @Roles(Role.Editor)
   @ApiOperation({ operationId: 'createProject' })
   @ApiCreatedResponse({ type: ProjectDto })
+  @ApiConflict('PROJECT_SLUG_TAKEN')
   async create(@Body() dto: CreateProjectDto): Promise<ProjectDto> {
     return ProjectDto.from(await this.projects.create(dto));
   }
@@ -32,6 +33,7 @@ export class ProjectsController {
   @Get(':slug')
   @Roles(Role.Viewer)
   @ApiOperation({ operationId: 'getProject' })
+  @ApiNotFound()
   @ApiOkResponse({ type: ProjectDto })
   async get(@Param('slug') slug: string): Promise<ProjectDto> {
     return ProjectDto.from(await this.projects.get(slug));
@@ -40,6 +42,8 @@ export class ProjectsController {
   @Patch(':slug')
   @Roles(Role.Editor)
   @ApiOperation({ operationId: 'updateProject', summary: 'Rename, or change client, shoot date, type' })
+  @ApiNotFound()
+  @ApiConflict('PROJECT_ARCHIVED')
   @ApiOkResponse({ type: ProjectDto })
   async update(@Param('slug') slug: string, @Body() dto: UpdateProjectDto): Promise<ProjectDto> {
     return ProjectDto.from(await this.projects.update(slug, dto));
@@ -49,6 +53,7 @@ export class ProjectsController {
   @Roles(Role.Admin)
   @HttpCode(200)
   @ApiOperation({ operationId: 'archiveProject', summary: 'Archive a project (its files stay protected)' })
+  @ApiNotFound()
   @ApiOkResponse({ type: ProjectDto })
   async archive(@Param('slug') slug: string): Promise<ProjectDto> {
     return ProjectDto.from(await this.projects.archive(slug));

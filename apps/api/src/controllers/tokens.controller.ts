@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiTokensService } from '@studiovault/auth';
 import { Role } from '@studiovault/contracts';
-import { Roles } from '../auth/access.decorators';
+import { ApiConflict, ApiNotFound, Roles } from '../auth/access.decorators';
 import { CurrentUser } from '../auth/current-actor.decorator';
 import { AuthenticatedUser } from '../auth/strategies';
 import { ApiTokenDto, CreatedTokenDto, CreateTokenDto } from '../dtos/token.dto';
@@ -25,6 +25,7 @@ export class TokensController {
   @Post()
   @ApiOperation({ operationId: 'createToken', summary: 'Create a named token; the token is shown once' })
   @ApiCreatedResponse({ type: CreatedTokenDto })
+  @ApiConflict('TOKEN_NAME_TAKEN')
   async create(@CurrentUser() auth: AuthenticatedUser, @Body() dto: CreateTokenDto): Promise<CreatedTokenDto> {
     const { token, entity } = await this.tokens.create(auth.actor.userId, dto.name, dto.expiresAt ? new Date(dto.expiresAt) : undefined);
     return { ...ApiTokenDto.from(entity), token };
@@ -33,6 +34,7 @@ export class TokensController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ operationId: 'revokeToken' })
+  @ApiNotFound()
   async revoke(@CurrentUser() auth: AuthenticatedUser, @Param('id', uuidPipe) id: string): Promise<void> {
     await this.tokens.revoke(auth.actor.userId, id);
   }

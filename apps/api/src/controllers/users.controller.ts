@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { UsersService } from '@studiovault/auth';
 import { Role } from '@studiovault/contracts';
-import { Roles } from '../auth/access.decorators';
+import { ApiConflict, ApiNotFound, Roles } from '../auth/access.decorators';
 import { CreatedUserDto, CreateUserDto, UpdateUserDto, UserDto } from '../dtos/user.dto';
 import { uuidPipe } from './pipes';
 
@@ -22,6 +22,7 @@ export class UsersController {
   @Post()
   @ApiOperation({ operationId: 'createUser', summary: 'Create an account, or invite one (omit password)' })
   @ApiCreatedResponse({ type: CreatedUserDto })
+  @ApiConflict('EMAIL_TAKEN')
   async create(@Body() dto: CreateUserDto): Promise<CreatedUserDto> {
     const { user, inviteToken } = await this.users.create(dto);
     return { user: UserDto.from(user), inviteToken };
@@ -29,6 +30,7 @@ export class UsersController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'getUser' })
+  @ApiNotFound()
   @ApiOkResponse({ type: UserDto })
   async get(@Param('id', uuidPipe) id: string): Promise<UserDto> {
     return UserDto.from(await this.users.get(id));
@@ -37,6 +39,8 @@ export class UsersController {
   @Patch(':id')
   @ApiOperation({ operationId: 'updateUser', summary: 'Change role, name, or disable/enable' })
   @ApiOkResponse({ type: UserDto })
+  @ApiNotFound()
+  @ApiConflict('LAST_ADMIN')
   async update(@Param('id', uuidPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
     return UserDto.from(await this.users.update(id, dto));
   }

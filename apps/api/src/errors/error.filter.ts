@@ -9,11 +9,14 @@ export function statusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.ValidationFailed:
     case ErrorCode.MalformedJson:
+    case ErrorCode.InvalidPath:
       return HttpStatus.BAD_REQUEST;
     case ErrorCode.PayloadTooLarge:
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case ErrorCode.NotFound:
     case ErrorCode.RouteNotFound:
+    case ErrorCode.UploadNotFound:
+    case ErrorCode.CardNotFound:
       return HttpStatus.NOT_FOUND;
     case ErrorCode.Unauthenticated:
     case ErrorCode.InvalidCredentials:
@@ -34,7 +37,14 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.ProjectSlugTaken:
     case ErrorCode.ProjectArchived:
     case ErrorCode.Conflict:
+    case ErrorCode.PathCollision:
+    case ErrorCode.UploadIncomplete:
       return HttpStatus.CONFLICT;
+    case ErrorCode.ChecksumMismatch:
+      return 460; // tus checksum extension: "Checksum Mismatch"
+    case ErrorCode.InsufficientStorage:
+      return HttpStatus.INSUFFICIENT_STORAGE;
+    case ErrorCode.VolumeOffline:
     case ErrorCode.SetupRequired:
     case ErrorCode.ServiceUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;

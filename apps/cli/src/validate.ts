@@ -1,0 +1,68 @@
+import { InvalidArgumentError } from 'commander';
+import { SLUG_PATTERN } from '@studiovault/contracts';
+
+/**
+ * Checks of what the user typed, done on the workstation where it is cheap; the server checks
+ * everything again. Each throws an Error whose message is shown after the option name.
+ */
+
+/** `http(s)://host[:port][/prefix]`, without a trailing slash, query or credentials. */
+export function normalizeServerUrl(raw: string): string {
+  const value = raw.trim();
+  if (!value) throw new Error('the server URL is empty');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not a URL; write it as http://HOST:PORT, e.g. http://nas.local:3210`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`the server URL must start with http:// or https:// (got "${value}"), e.g. http://nas.local:3210`);
+  }
+  if (!url.hostname) throw new Error(`the server URL has no host name: "${value}"`);
+  if (url.username || url.password) throw new Error('put no user name or password in the server URL; run studiovault login instead');
+  if (url.search || url.hash) throw new Error(`the server URL must not have a query or fragment: "${value}"`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+export function positiveInt(max: number): (raw: string) => number {
+  return (raw) => {
+    const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new Error(`must be a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
+export function nonNegativeInt(raw: string): number {
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n)) throw new Error('must be a whole number, 0 or more');
+  return n;
+}
+
+/** A calendar date as YYYY-MM-DD (2026-02-30 is refused). */
+export function isoDate(raw: string): string {
+  const value = raw.trim();
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  if (!m || !d || d.toISOString().slice(0, 10) !== value) throw new Error('must be a date written YYYY-MM-DD, e.g. 2026-09-12');
+  return value;
+}
+
+export function slug(raw: string): string {
+  const value = raw.trim();
+  if (!SLUG_PATTERN.test(value)) {
+    throw new Error(`"${value}" is not a slug: lowercase letters, digits and dashes (up to 64), not starting or ending with a dash`);
+  }
+  return value;
+}
+
+/** Adapts a check to commander: its errors become usage errors naming the option. */
+export function option<T>(check: (raw: string) => T): (raw: string) => T {
+  return (raw) => {
+    try {
+      return check(raw);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
