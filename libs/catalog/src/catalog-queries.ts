@@ -131,21 +131,23 @@ export class CatalogQueries {
     assertUuid('cardId', cardId);
     const limit = checkLimit(page.limit);
     const after = page.after ? decodeCardFilesCursor(page.after) : null;
-    const columns = `id::text AS id, relative_path, relative_path_nfc, version, size::text AS size, protection,
-      xxh64, sha256, capture_time`;
+    // ORDER BY and the keyset compare name a.id (bigint): a bare `id` in ORDER BY would pick
+    // the output column id::text and order "10" before "9".
+    const columns = `a.id::text AS id, a.relative_path, a.relative_path_nfc, a.version, a.size::text AS size,
+      a.protection, a.xxh64, a.sha256, a.capture_time`;
     // limit + 1 rows tell whether another page exists without a second query.
     const rows: RawCardFile[] = after
       ? await this.dataSource.query(
-          `SELECT ${columns} FROM assets
-            WHERE card_id = $1 AND (relative_path_nfc, id) > ($2::text, $3::bigint)
-            ORDER BY relative_path_nfc, id
+          `SELECT ${columns} FROM assets a
+            WHERE a.card_id = $1 AND (a.relative_path_nfc, a.id) > ($2::text, $3::bigint)
+            ORDER BY a.relative_path_nfc, a.id
             LIMIT $4`,
           [cardId, after.path, after.id, limit + 1],
         )
       : await this.dataSource.query(
-          `SELECT ${columns} FROM assets
-            WHERE card_id = $1
-            ORDER BY relative_path_nfc, id
+          `SELECT ${columns} FROM assets a
+            WHERE a.card_id = $1
+            ORDER BY a.relative_path_nfc, a.id
             LIMIT $2`,
           [cardId, limit + 1],
         );
@@ -339,9 +341,7 @@ function emptyBreakdown(): BigBreakdown {
 }
 
 function publicBreakdown(b: BigBreakdown): LevelBreakdown {
-  return Object.fromEntries(
-    PROTECTION_LEVELS.map((l) => [l, { files: b[l].files, bytes: b[l].bytes.toString() }]),
-  ) as LevelBreakdown;
+  return Object.fromEntries(PROTECTION_LEVELS.map((l) => [l, { files: b[l].files, bytes: b[l].bytes.toString() }])) as LevelBreakdown;
 }
 
 // ---- input checks and cursors ---------------------------------------------------------
