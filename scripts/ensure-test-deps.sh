@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond npm packages: Debian's Chromium (portal end-to-end test)
+# What the test suite needs beyond npm packages: Debian's Chromium (portal end-to-end test), xmllint (ASC MHL XSD checks)
 # and a Postgres on 127.0.0.1:5432 with trust auth for user postgres.
 set -euo pipefail
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)   # ASC MHL files are validated against the ASC's XSDs
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "installing from Debian: ${need_apt[*]}"

@@ -9,6 +9,8 @@ import { RouteAccessCheck } from './auth/route-access.check';
 import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './auth/strategies';
 import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
+import { CardsController } from './controllers/cards.controller';
+import { UploadsController } from './controllers/uploads.controller';
 import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProjectsController } from './controllers/projects.controller';
@@ -32,6 +34,8 @@ export class AppModule implements NestModule {
         ProjectsController,
         AuditController,
         VolumesController,
+        CardsController,
+        UploadsController,
         HealthController,
         MetricsController,
       ],

@@ -57,7 +57,7 @@ export function configureApp(app: NestExpressApplication, opts: { bodyLimit: str
   app.use(json({ limit: opts.bodyLimit }));
   app.use(urlencoded({ extended: false, limit: opts.bodyLimit }));
   app.use(cookieParser());
-  app.setGlobalPrefix('api', { exclude: ['metrics'] });
+  app.setGlobalPrefix('api', { exclude: ['metrics', 'files', 'files/{*rest}'] });
   app.useGlobalPipes(validationPipe);
   if (opts.webDir) serveWeb(app, opts.webDir);
 }

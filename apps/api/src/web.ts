@@ -10,7 +10,7 @@ const NOT_PORTAL = /^\/(api|metrics|files)(\/|$)/;
 export function serveWeb(app: NestExpressApplication, webDir: string): void {
   const index = join(webDir, 'index.html');
   if (!existsSync(index)) return;
-  app.use(serveStatic(webDir, { index: false, maxAge: '1h', immutable: false }));
+  app.use(serveStatic(webDir, { index: false, redirect: false, maxAge: '1h', immutable: false }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_PORTAL.test(req.path)) return next();
     res.setHeader('Cache-Control', 'no-cache');

@@ -106,6 +106,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A card: protection counts and its safe-to-format verdict with the reason */
+        get: operations["getCard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A card's files with sizes, hashes and copies, by path (keyset paging) */
+        get: operations["listCardFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -191,6 +225,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{slug}/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's cards with protection levels and verdicts */
+        get: operations["listCards"];
+        put?: never;
+        /** Announce a card before its first byte (created, or the existing card with that label) */
+        post: operations["announceCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/setup": {
         parameters: {
             query?: never;
@@ -237,6 +289,23 @@ export interface paths {
         put?: never;
         post?: never;
         delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/uploads/{id}/seal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Seal a received file with the card's hashes: checked against what the server wrote, then named and recorded */
+        post: operations["sealUpload"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -302,6 +371,17 @@ export interface components {
             password: string;
             token: string;
         };
+        AnnounceCardDto: {
+            /** @description Bytes on the card: a card that does not fit on both volumes is refused */
+            bytes?: number;
+            cameraMake?: string;
+            cameraModel?: string;
+            cameraSerial?: string;
+            /** @description Files on the card (the CLI counts them before the first byte) */
+            files?: number;
+            /** @description Folder name of the card, e.g. "A001" or "CARD-1" */
+            label: string;
+        };
         ApiTokenDto: {
             /** Format: date-time */
             createdAt: string;
@@ -332,6 +412,58 @@ export interface components {
         AuditListDto: {
             items: components["schemas"]["AuditEventDto"][];
             total: number;
+        };
+        CardDto: {
+            announcedBytes: number | null;
+            announcedFiles: number | null;
+            cameraMake: string | null;
+            cameraModel: string | null;
+            cameraSerial: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            fileCount: number;
+            /** Format: uuid */
+            id: string;
+            label: string;
+            levels: components["schemas"]["LevelCountsDto"];
+            /** @description The two volumes share a device (shown as a warning) */
+            sameDevice: boolean;
+            state: components["schemas"]["CardState"];
+            totalBytes: number;
+            uploadsInFlight: number;
+            verdict: components["schemas"]["VerdictDto"];
+            /** Format: date-time */
+            verifiedAt: string | null;
+        };
+        CardFileDto: {
+            /** Format: date-time */
+            captureTime: string | null;
+            copies: components["schemas"]["CopyDto"][];
+            id: string;
+            protection: components["schemas"]["ProtectionLevel"];
+            protectionReason: string | null;
+            relativePath: string;
+            sha256: string | null;
+            size: number;
+            xxh64: string | null;
+        };
+        CardFilesDto: {
+            items: components["schemas"]["CardFileDto"][];
+            /** @description Pass as `after` for the next page */
+            nextCursor: string | null;
+        };
+        /** @enum {string} */
+        CardState: "announced" | "uploading" | "copied" | "verifying" | "verified" | "at_risk";
+        CopyDto: {
+            error: string | null;
+            observedXxh64: string | null;
+            state: string;
+            /** Format: date-time */
+            verifiedAt: string | null;
+            /** @description o_direct (read from the device) or plain (file system refused O_DIRECT) */
+            verifyMethod: string | null;
+            /** @enum {string} */
+            volume: "primary" | "mirror";
         };
         CreateProjectDto: {
             client?: string;
@@ -384,6 +516,15 @@ export interface components {
             /** @example 400 */
             statusCode: number;
         };
+        LevelCountsDto: {
+            at_risk: number;
+            copied: number;
+            drilled: number;
+            immutable: number;
+            offsite: number;
+            uploading: number;
+            verified: number;
+        };
         LoginDto: {
             email: string;
             password: string;
@@ -415,7 +556,26 @@ export interface components {
         /** @enum {string} */
         ProjectType: "wedding" | "portrait" | "newborn" | "family" | "event" | "commercial" | "other";
         /** @enum {string} */
+        ProtectionLevel: "uploading" | "copied" | "verified" | "offsite" | "immutable" | "drilled" | "at_risk";
+        /** @enum {string} */
         Role: "viewer" | "editor" | "admin";
+        SealDto: {
+            /** @description SHA-256 of the file as read from the card */
+            sha256: string;
+            /** @description xxh64 of the file as read from the card */
+            xxh64: string;
+        };
+        SealResultDto: {
+            assetId: string;
+            /**
+             * @description duplicate: already on this card; twin: identical to a file of another card (stored once); version: same name, other content, kept beside it
+             * @enum {string}
+             */
+            outcome: "stored" | "duplicate" | "twin" | "version";
+            protection: components["schemas"]["ProtectionLevel"];
+            relativePath: string;
+            storedPath: string;
+        };
         SessionDto: {
             /** @description Send as X-CSRF-Token on every write made with the session cookie */
             csrfToken?: string;
@@ -463,6 +623,11 @@ export interface components {
             lastLoginAt: string | null;
             name: string;
             role: components["schemas"]["Role"];
+        };
+        VerdictDto: {
+            reason: string;
+            /** @description Safe to format: every condition proven true */
+            safe: boolean;
         };
         VolumeDto: {
             freeBytes: number | null;
@@ -571,6 +736,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description INVITE_INVALID */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
         };
     };
     login: {
@@ -640,6 +814,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
             400: {
                 headers: {
@@ -773,6 +954,123 @@ export interface operations {
                 };
             };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listCardFiles: {
+        parameters: {
+            query?: {
+                limit?: number;
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardFilesDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1255,6 +1553,152 @@ export interface operations {
             };
         };
     };
+    listCards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    announceCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnounceCardDto"];
+            };
+        };
+        responses: {
+            /** @description The card with that label already exists (re-ingest) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardDto"];
+                };
+            };
+            /** @description A new card */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role editor or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description PROJECT_ARCHIVED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description INSUFFICIENT_STORAGE: names the volume and the bytes missing */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
     getSetupStatus: {
         parameters: {
             query?: never;
@@ -1440,6 +1884,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
             400: {
                 headers: {
@@ -1469,6 +1920,76 @@ export interface operations {
             };
             /** @description No such thing (NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    sealUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SealDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealResultDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role editor or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description UPLOAD_INCOMPLETE, CONFLICT */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

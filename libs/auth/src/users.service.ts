@@ -46,7 +46,7 @@ export class UsersService {
       if ((await em.count(UserEntity)) > 0) {
         throw new AppError(ErrorCode.SetupAlreadyDone, 'StudioVault is already set up; sign in instead');
       }
-      return em.save(em.create(UserEntity, { email: input.email.toLowerCase(), name: input.name, role: Role.Admin, passwordHash }));
+      return em.save(em.create(UserEntity, { email: input.email.toLowerCase(), name: input.name, role: Role.Admin, passwordHash, lastLoginAt: new Date() }));
     });
     await requestContext.run(
       { ...requestContext.getStore(), actor: { userId: user.id, email: user.email, role: Role.Admin, via: 'session' } },
@@ -131,6 +131,7 @@ export class UsersService {
       passwordHash: await this.hasher.hash(password),
       inviteTokenHash: null,
       inviteExpiresAt: null,
+      lastLoginAt: new Date(),
     });
     await requestContext.run(
       { ...requestContext.getStore(), actor: { userId: user.id, email: user.email, role: user.role, via: 'session' } },
@@ -154,7 +155,7 @@ export class UsersService {
       if (patch.disabled !== undefined) changes.disabledAt = patch.disabled ? (user.disabledAt ?? new Date()) : null;
       if (Object.keys(changes).length) await em.update(UserEntity, id, changes);
       if (patch.disabled) await em.query('DELETE FROM sessions WHERE user_id = $1', [id]);
-      const details: Record<string, unknown> = {};
+      const details: Record<string, unknown> = { email: user.email };
       if (patch.role !== undefined && patch.role !== user.role) details.role = { from: user.role, to: patch.role };
       if (patch.disabled !== undefined) details.disabled = patch.disabled;
       if (patch.name !== undefined) details.name = patch.name;

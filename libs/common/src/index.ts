@@ -1,3 +1,4 @@
 export * from './app-error';
 export * from './request-context';
 export * from './tokens';
+export * from './error-status';

@@ -119,6 +119,14 @@ export class EnvironmentVariables {
   @MinLength(1)
   STUDIOVAULT_MIRROR_ROOT?: string;
 
+  @EnvVar({ group: 'storage', description: 'Free space kept on each volume beyond a card: a card that would eat into it is refused.', defaultText: '1024' })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1024 * 1024)
+  STUDIOVAULT_SPACE_MARGIN_MB?: number;
+
   @EnvVar({
     group: 'security',
     description: 'Key (32+ characters) that encrypts off-site credentials at rest. Required in production; embedded default generates one under the data folder.',

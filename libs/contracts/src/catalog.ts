@@ -108,3 +108,32 @@ export function slugify(name: string): string {
     .slice(0, SLUG_MAX)
     .replace(/-+$/g, '');
 }
+
+const CLASS_BY_EXTENSION: Record<string, FileClass> = Object.fromEntries([
+  ...['cr2', 'cr3', 'crw', 'nef', 'nrw', 'arw', 'srf', 'sr2', 'raf', 'rw2', 'orf', 'dng', 'iiq', '3fr', 'pef', 'x3f'].map((e) => [e, FileClass.Raw]),
+  ...['mov', 'mp4', 'mxf', 'braw', 'r3d', 'crm', 'avi', 'mts', 'm2ts', 'insv'].map((e) => [e, FileClass.Video]),
+  ...['jpg', 'jpeg', 'heic', 'heif', 'hif', 'tif', 'tiff', 'png'].map((e) => [e, FileClass.Image]),
+  ...['xmp', 'thm', 'xml'].map((e) => [e, FileClass.Sidecar]),
+  ...['lrcat', 'lrdata', 'lrcat-data', 'cocatalog', 'cocatalogdb'].map((e) => [e, FileClass.Catalog]),
+]);
+
+/** The retention class of a file, by its extension. */
+export function fileClassOf(path: string): FileClass {
+  const dot = path.lastIndexOf('.');
+  if (dot < 0 || dot < path.lastIndexOf('/')) return FileClass.Other;
+  return CLASS_BY_EXTENSION[path.slice(dot + 1).toLowerCase()] ?? FileClass.Other;
+}
+
+/** What "safe to format" requires; an admin setting. */
+export enum SafeToFormatRule {
+  /** Two verified local copies on two devices, and the off-site upload started (default). */
+  TwoLocalAndOffsiteStarted = 'two_local_and_offsite_started',
+  /** Two verified local copies on two devices (studios without off-site). */
+  TwoLocal = 'two_local',
+}
+
+export interface CardVerdict {
+  safe: boolean;
+  /** Why not (or "N files verified on two devices…" when safe). */
+  reason: string;
+}

@@ -7,6 +7,7 @@ import { AuditModule } from '@studiovault/audit';
 import { AuthModule } from '@studiovault/auth';
 import { catalogDataSourceOptions } from '@studiovault/catalog';
 import { AppConfig, ConfigModule } from '@studiovault/config';
+import { IngestModule } from '@studiovault/ingest';
 import { JobsModule } from '@studiovault/jobs';
 import { ProjectsModule } from '@studiovault/projects';
 import { VolumesModule } from '@studiovault/volumes';
@@ -16,6 +17,9 @@ export interface CoreOptions {
   databaseUrl: string;
   /** Postgres schema of the job queue (tests give each database its own anyway). */
   jobSchema?: string;
+  /** Seconds between job polls (tests use short ones). */
+  jobPollingSeconds?: number;
+  maintenanceIntervalSeconds?: number;
 }
 
 /** Structured JSON logs with request ids; secrets are redacted by path. */
@@ -47,13 +51,19 @@ export class CoreModule {
         ConfigModule.forRoot(options.config),
         loggerModule(options.config),
         TypeOrmModule.forRoot(catalogDataSourceOptions(options.databaseUrl)),
-        JobsModule.forRoot({ connectionString: options.databaseUrl, schema: options.jobSchema }),
+        JobsModule.forRoot({
+          connectionString: options.databaseUrl,
+          schema: options.jobSchema,
+          pollingIntervalSeconds: options.jobPollingSeconds,
+          maintenanceIntervalSeconds: options.maintenanceIntervalSeconds,
+        }),
         AuditModule,
         AuthModule,
         ProjectsModule,
         VolumesModule,
+        IngestModule,
       ],
-      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule],
+      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule],
     };
   }
 }

@@ -2,6 +2,12 @@
 export enum JobName {
   SessionsPurge = 'sessions.purge',
   VolumesCheck = 'volumes.check',
+  /** Re-read an asset's local copies from their devices and compare with the source hash. */
+  AssetsVerify = 'assets.verify',
+  /** After a card's files are verified: write its ASC MHL generation on both volumes. */
+  CardsSeal = 'cards.seal',
+  /** Copy files that are missing on a volume (the mirror was offline) and verify them. */
+  CopiesRepair = 'copies.repair',
 }
 
 export interface JobDefinition {
@@ -22,4 +28,8 @@ export interface JobDefinition {
 export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   [JobName.SessionsPurge]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 300, cron: '17 * * * *' },
   [JobName.VolumesCheck]: { policy: 'stately', retryLimit: 2, retryDelaySeconds: 10, retryBackoff: true, expireInSeconds: 120, cron: '*/5 * * * *' },
+  // A 1 GiB video re-read twice from HDD takes ~10 s; allow for slow pools.
+  [JobName.AssetsVerify]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 1800 },
+  [JobName.CardsSeal]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 600 },
+  [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };

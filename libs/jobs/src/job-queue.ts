@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { JOB_DEFINITIONS, JobName } from './job-names';
 
@@ -23,7 +23,7 @@ export type JobHandler = (data: unknown, meta: { id: string; retryCount: number 
  * and retried with backoff.
  */
 @Injectable()
-export class JobQueue {
+export class JobQueue implements OnApplicationShutdown {
   private readonly log = new Logger(JobQueue.name);
   private boss?: PgBoss;
   private started?: Promise<void>;
@@ -97,6 +97,11 @@ export class JobQueue {
   async getJob(name: JobName, id: string) {
     const boss = await this.ready();
     return boss.getJobById(name, id);
+  }
+
+  /** Closing the application stops the queue (main stops it earlier, with a longer grace). */
+  onApplicationShutdown(): Promise<void> {
+    return this.stop(10_000);
   }
 
   /** Waits up to `timeoutMs` for active jobs to finish; unfinished ones expire and are retried. */

@@ -23,8 +23,10 @@ export interface TestApp {
 export async function startTestApp(
   createApp: (opts: { config: AppConfig; databaseUrl: string }) => Promise<NestExpressApplication>,
   env: Record<string, string> = {},
+  /** Reuse a database (a restart test); otherwise a fresh one. */
+  existingDbUrl?: string,
 ): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db: TestDatabase = existingDbUrl ? { name: new URL(existingDbUrl).pathname.slice(1), url: existingDbUrl, drop: async () => undefined } : await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'sv-test-'));
   const config = loadConfig({ NODE_ENV: 'test', STUDIOVAULT_DATA_DIR: dataDir, DATABASE_URL: db.url, ...env });
   await migrateCatalog(db.url);

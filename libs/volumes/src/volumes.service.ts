@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AuditService } from '@studiovault/audit';
 import { StorageVolumeEntity } from '@studiovault/catalog';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import { VolumeRole, VolumeState } from '@studiovault/contracts';
-import { JobName, OnJob } from '@studiovault/jobs';
+import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import { VolumeFsRepository } from './volume-fs.repository';
 
 /**
@@ -20,7 +21,16 @@ export class VolumesService {
     @InjectRepository(StorageVolumeEntity) private readonly volumes: Repository<StorageVolumeEntity>,
     private readonly fs: VolumeFsRepository,
     @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
+    @Optional() private readonly queue?: JobQueue,
   ) {}
+
+  /** Admin: let two roots on one device count as two copies (shown as a warning on every affected card). */
+  async setSameDeviceOverride(allow: boolean): Promise<StorageVolumeEntity[]> {
+    await this.volumes.createQueryBuilder().update().set({ sameDeviceOverride: allow }).execute();
+    await this.audit.record('volumes.same_device_override', undefined, { allow });
+    return this.list();
+  }
 
   /** Registers the configured roots (creating them if absent) and probes their devices. */
   async registerConfigured(): Promise<StorageVolumeEntity[]> {
@@ -53,6 +63,8 @@ export class VolumesService {
   @OnJob(JobName.VolumesCheck)
   async check(): Promise<StorageVolumeEntity[]> {
     const all = await this.volumes.find({ order: { role: 'ASC' } });
+    const wasOffline = new Set(all.filter((v) => v.state === VolumeState.Offline).map((v) => v.id));
+    let cameBack = false;
     const devices = new Map<string, string | null>();
     for (const v of all) {
       try {
@@ -65,6 +77,7 @@ export class VolumesService {
           state: p.freeBytes === 0n ? VolumeState.Full : VolumeState.Online,
           lastCheckedAt: new Date(),
         });
+        if (wasOffline.has(v.id)) cameBack = true;
       } catch {
         devices.set(v.id, null);
         await this.volumes.update(v.id, { state: VolumeState.Offline, lastCheckedAt: new Date() });
@@ -75,6 +88,8 @@ export class VolumesService {
     for (const v of all) {
       if (devices.get(v.id) !== null) await this.volumes.update(v.id, { sameDevice: shared });
     }
+    // A volume that returns (pool back, USB drive plugged in) gets the copies it missed.
+    if (cameBack && this.queue) await this.queue.send(JobName.CopiesRepair, {}).catch(() => undefined);
     if (shared) this.log.warn('The primary and mirror volumes are on the same device: this does not count as two media');
     return this.volumes.find({ order: { role: 'ASC' } });
   }

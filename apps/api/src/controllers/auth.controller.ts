@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiTokensService, SessionsService, UsersService } from '@studiovault/auth';
 import { requestContext } from '@studiovault/common';
@@ -84,6 +84,7 @@ export class AuthController {
   @Post('auth/accept-invite')
   @Public()
   @ApiOperation({ operationId: 'acceptInvite', summary: 'Set a password from an invitation and sign in' })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'INVITE_INVALID' })
   @ApiOkResponse({ type: SessionDto })
   @HttpCode(200)
   async acceptInvite(@Body() dto: AcceptInviteDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
@@ -103,6 +104,7 @@ export class AuthController {
   @Post('auth/logout')
   @Roles(Role.Viewer)
   @ApiOperation({ operationId: 'logout', summary: 'End this portal session' })
+  @ApiNoContentResponse({ description: 'Signed out' })
   @HttpCode(204)
   async logout(@CurrentUser() auth: AuthenticatedUser, @Res({ passthrough: true }) res: Response): Promise<void> {
     if (auth.actor.sessionId) await this.sessions.revoke(auth.actor.sessionId);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiTokensService } from '@studiovault/auth';
 import { Role } from '@studiovault/contracts';
 import { ApiConflict, ApiNotFound, Roles } from '../auth/access.decorators';
@@ -34,6 +34,7 @@ export class TokensController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ operationId: 'revokeToken' })
+  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiNotFound()
   async revoke(@CurrentUser() auth: AuthenticatedUser, @Param('id', uuidPipe) id: string): Promise<void> {
     await this.tokens.revoke(auth.actor.userId, id);

@@ -1,61 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError } from '@studiovault/common';
+import { AppError, statusOf } from '@studiovault/common';
 import { ErrorBody, ErrorCode } from '@studiovault/contracts';
 import { MetricsService } from '../ops/metrics.service';
-
-/** The one place error codes become HTTP statuses. Exhaustive: a new code without a status does not compile. */
-export function statusOf(code: ErrorCode): number {
-  switch (code) {
-    case ErrorCode.ValidationFailed:
-    case ErrorCode.MalformedJson:
-    case ErrorCode.InvalidPath:
-      return HttpStatus.BAD_REQUEST;
-    case ErrorCode.PayloadTooLarge:
-      return HttpStatus.PAYLOAD_TOO_LARGE;
-    case ErrorCode.NotFound:
-    case ErrorCode.RouteNotFound:
-    case ErrorCode.UploadNotFound:
-    case ErrorCode.CardNotFound:
-      return HttpStatus.NOT_FOUND;
-    case ErrorCode.Unauthenticated:
-    case ErrorCode.InvalidCredentials:
-    case ErrorCode.SessionExpired:
-    case ErrorCode.TokenInvalid:
-      return HttpStatus.UNAUTHORIZED;
-    case ErrorCode.UserDisabled:
-    case ErrorCode.CsrfTokenInvalid:
-    case ErrorCode.Forbidden:
-    case ErrorCode.InviteInvalid:
-      return HttpStatus.FORBIDDEN;
-    case ErrorCode.TooManyRequests:
-      return HttpStatus.TOO_MANY_REQUESTS;
-    case ErrorCode.SetupAlreadyDone:
-    case ErrorCode.EmailTaken:
-    case ErrorCode.LastAdmin:
-    case ErrorCode.TokenNameTaken:
-    case ErrorCode.ProjectSlugTaken:
-    case ErrorCode.ProjectArchived:
-    case ErrorCode.Conflict:
-    case ErrorCode.PathCollision:
-    case ErrorCode.UploadIncomplete:
-      return HttpStatus.CONFLICT;
-    case ErrorCode.ChecksumMismatch:
-      return 460; // tus checksum extension: "Checksum Mismatch"
-    case ErrorCode.InsufficientStorage:
-      return HttpStatus.INSUFFICIENT_STORAGE;
-    case ErrorCode.VolumeOffline:
-    case ErrorCode.SetupRequired:
-    case ErrorCode.ServiceUnavailable:
-      return HttpStatus.SERVICE_UNAVAILABLE;
-    case ErrorCode.Internal:
-      return HttpStatus.INTERNAL_SERVER_ERROR;
-    default: {
-      const unmapped: never = code;
-      throw new Error(`unmapped error code ${String(unmapped)}`);
-    }
-  }
-}
 
 /** body-parser errors: raw, or wrapped by Nest's adapter (the original is the `cause`). */
 function fromBodyParser(err: unknown): AppError | undefined {

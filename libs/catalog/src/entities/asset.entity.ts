@@ -12,6 +12,8 @@ export class AssetEntity {
   /** The same path in Unicode NFC: what comparisons and uniqueness use. */
   @Column({ name: 'relative_path_nfc', type: 'text' }) relativePathNfc!: string;
   @Column({ type: 'smallint', default: 1 }) version!: number;
+  /** Where the bytes are under each volume root (NFC; a different-content twin gets a version suffix). */
+  @Column({ name: 'stored_path', type: 'text', nullable: true }) storedPath!: string | null;
   @Column({ type: 'bigint' }) size!: string;
   @Column({ name: 'file_class', type: 'varchar', length: 16 }) fileClass!: FileClass;
   @Column({ name: 'capture_time', type: 'timestamptz', nullable: true }) captureTime!: Date | null;

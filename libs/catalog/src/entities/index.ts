@@ -11,6 +11,7 @@ import { RetentionPolicyEntity } from './retention-policy.entity';
 import { SessionEntity } from './session.entity';
 import { SettingEntity } from './setting.entity';
 import { StorageVolumeEntity } from './storage-volume.entity';
+import { UploadEntity } from './upload.entity';
 import { UserEntity } from './user.entity';
 
 export {
@@ -27,6 +28,7 @@ export {
   SessionEntity,
   SettingEntity,
   StorageVolumeEntity,
+  UploadEntity,
   UserEntity,
 };
 
@@ -44,5 +46,6 @@ export const CATALOG_ENTITIES = [
   SessionEntity,
   SettingEntity,
   StorageVolumeEntity,
+  UploadEntity,
   UserEntity,
 ];

@@ -1,0 +1,97 @@
+import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CatalogQueries, CopyEntity, StorageVolumeEntity } from '@studiovault/catalog';
+import { Role } from '@studiovault/contracts';
+import { IngestService } from '@studiovault/ingest';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { ApiConflict, ApiNotFound, Roles } from '../auth/access.decorators';
+import { AnnounceCardDto, CardDto, CardFilesDto, CardFilesQueryDto } from '../dtos/card.dto';
+import { ErrorDto } from '../dtos/error.dto';
+import { uuidPipe } from './pipes';
+
+@ApiTags('cards')
+@Controller()
+export class CardsController {
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly queries: CatalogQueries,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  @Post('projects/:slug/cards')
+  @Roles(Role.Editor)
+  @ApiOperation({ operationId: 'announceCard', summary: 'Announce a card before its first byte (created, or the existing card with that label)' })
+  @ApiCreatedResponse({ type: CardDto, description: 'A new card' })
+  @ApiOkResponse({ type: CardDto, description: 'The card with that label already exists (re-ingest)' })
+  @ApiResponse({ status: 507, type: ErrorDto, description: 'INSUFFICIENT_STORAGE: names the volume and the bytes missing' })
+  @ApiNotFound()
+  @ApiConflict('PROJECT_ARCHIVED')
+  async announce(@Param('slug') slug: string, @Body() dto: AnnounceCardDto, @Res({ passthrough: true }) res: Response): Promise<CardDto> {
+    const { card, created } = await this.ingest.announceCard(slug, dto);
+    res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
+    return CardDto.from(await this.ingest.cardStatus(card.id));
+  }
+
+  @Get('projects/:slug/cards')
+  @Roles(Role.Viewer)
+  @ApiOperation({ operationId: 'listCards', summary: "A project's cards with protection levels and verdicts" })
+  @ApiOkResponse({ type: [CardDto] })
+  @ApiNotFound()
+  async list(@Param('slug') slug: string): Promise<CardDto[]> {
+    return (await this.ingest.cardsOfProject(slug)).map(CardDto.from);
+  }
+
+  @Get('cards/:id')
+  @Roles(Role.Viewer)
+  @ApiOperation({ operationId: 'getCard', summary: 'A card: protection counts and its safe-to-format verdict with the reason' })
+  @ApiOkResponse({ type: CardDto })
+  @ApiNotFound()
+  async get(@Param('id', uuidPipe) id: string): Promise<CardDto> {
+    return CardDto.from(await this.ingest.cardStatus(id));
+  }
+
+  @Get('cards/:id/files')
+  @Roles(Role.Viewer)
+  @ApiOperation({ operationId: 'listCardFiles', summary: "A card's files with sizes, hashes and copies, by path (keyset paging)" })
+  @ApiOkResponse({ type: CardFilesDto })
+  @ApiNotFound()
+  async files(@Param('id', uuidPipe) id: string, @Query() q: CardFilesQueryDto): Promise<CardFilesDto> {
+    await this.ingest.getCard(id);
+    const page = await this.queries.listCardFiles(id, { limit: q.limit ?? 200, after: q.after });
+    const ids = page.rows.map((r) => r.id);
+    const [copies, volumes] = await Promise.all([
+      ids.length ? this.db.getRepository(CopyEntity).find({ where: { assetId: In(ids) }, order: { id: 'ASC' } }) : [],
+      this.db.getRepository(StorageVolumeEntity).find(),
+    ]);
+    const role = new Map(volumes.map((v) => [v.id, v.role]));
+    const reasons: { id: string; protection_reason: string | null }[] = ids.length
+      ? await this.db.query('SELECT id::text, protection_reason FROM assets WHERE id = ANY($1::bigint[])', [ids])
+      : [];
+    const reasonOf = new Map(reasons.map((r) => [r.id, r.protection_reason]));
+    return {
+      items: page.rows.map((r) => ({
+        id: r.id,
+        relativePath: r.relativePath,
+        size: Number(r.size),
+        protection: r.protection,
+        protectionReason: reasonOf.get(r.id) ?? null,
+        xxh64: r.xxh64,
+        sha256: r.sha256,
+        captureTime: r.captureTime?.toISOString() ?? null,
+        copies: copies
+          .filter((c) => c.assetId === r.id && c.volumeId)
+          .map((c) => ({
+            volume: role.get(c.volumeId!) ?? 'unknown',
+            state: c.state,
+            verifyMethod: c.verifyMethod,
+            observedXxh64: c.observedXxh64,
+            verifiedAt: c.verifiedAt?.toISOString() ?? null,
+            error: c.error,
+          })),
+      })),
+      nextCursor: page.nextCursor,
+    };
+  }
+}

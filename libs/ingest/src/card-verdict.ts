@@ -1,0 +1,41 @@
+import { CardVerdict, ProtectionLevel, SafeToFormatRule } from '@studiovault/contracts';
+
+export interface VerdictInput {
+  rule: SafeToFormatRule;
+  /** Files the CLI announced for the card (null: unknown). */
+  announcedFiles: number | null;
+  /** Files recorded for the card, by protection level (twins count with their original's level). */
+  byLevel: Partial<Record<ProtectionLevel, number>>;
+  uploadsInFlight: number;
+  /** The two volumes share a device. */
+  sameDevice: boolean;
+  sameDeviceOverride: boolean;
+  offsiteTargets: number;
+  /** Files of the card whose off-site upload has started (or finished). */
+  offsiteStarted: number;
+}
+
+const LOCAL_OK: ProtectionLevel[] = [ProtectionLevel.Verified, ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled];
+
+/**
+ * "Safe to format", fail-closed: every condition must be shown true; anything unknown is
+ * "not safe", with the first reason a person needs to act on.
+ */
+export function cardVerdict(v: VerdictInput): CardVerdict {
+  const count = (l: ProtectionLevel) => v.byLevel[l] ?? 0;
+  const total = Object.values(v.byLevel).reduce((a, b) => a + (b ?? 0), 0);
+  const verified = LOCAL_OK.reduce((a, l) => a + count(l), 0);
+  if (total === 0) return { safe: false, reason: 'no files recorded for this card yet' };
+  if (count(ProtectionLevel.AtRisk) > 0) return { safe: false, reason: `${count(ProtectionLevel.AtRisk)} file(s) at risk: a copy did not match` };
+  if (v.uploadsInFlight > 0) return { safe: false, reason: `${v.uploadsInFlight} file(s) still uploading` };
+  if (v.announcedFiles === null) return { safe: false, reason: 'the card was not announced: its file count is unknown' };
+  if (total < v.announcedFiles) return { safe: false, reason: `${v.announcedFiles - total} of ${v.announcedFiles} file(s) not received` };
+  if (v.sameDevice && !v.sameDeviceOverride) return { safe: false, reason: 'both volumes are on the same device: not two media' };
+  if (verified < total) return { safe: false, reason: `${total - verified} of ${total} file(s) not yet verified on two devices` };
+  if (v.rule === SafeToFormatRule.TwoLocalAndOffsiteStarted) {
+    if (v.offsiteTargets === 0) return { safe: false, reason: 'no off-site target' };
+    if (v.offsiteStarted < total) return { safe: false, reason: `${total - v.offsiteStarted} of ${total} file(s) not yet started off-site` };
+  }
+  const where = v.sameDevice ? 'two copies on one device (admin override)' : 'two devices';
+  return { safe: true, reason: `${total} file(s) verified on ${where}${v.rule === SafeToFormatRule.TwoLocalAndOffsiteStarted ? ', off-site started' : ''}` };
+}

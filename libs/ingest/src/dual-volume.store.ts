@@ -1,0 +1,210 @@
+import { FileHandle, open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { DataStore, ERRORS, Upload } from '@tus/utils';
+import { DataSource, Repository } from 'typeorm';
+import { UploadEntity } from '@studiovault/catalog';
+import { MultiHasher } from '@studiovault/hashing';
+import { VolumeFiles, VolumeWriteError } from './volume-files';
+
+export interface StoreVolumes {
+  primary: VolumeFiles;
+  /** Absent when the mirror is offline: the upload then lands on the primary only. */
+  mirror?: VolumeFiles;
+}
+
+/** Running hash of an upload in progress, valid for the bytes up to `offset`. */
+interface HashState {
+  hasher: MultiHasher;
+  offset: number;
+}
+
+const EXPIRE_MS = 7 * 24 * 3600_000;
+
+/**
+ * The tus data store of StudioVault: each upload is received once and written to the
+ * primary and the mirror volume in the same pass, hashing (xxh64 + SHA-256) as it writes.
+ * Partial data lives in each volume's staging folder; the catalog row keeps what survives a
+ * restart. A killed process may leave the two staging files at different lengths: the
+ * upload resumes at the shorter one.
+ */
+export class DualVolumeStore extends DataStore {
+  private readonly hashes = new Map<string, HashState>();
+  private readonly uploads: Repository<UploadEntity>;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly volumes: () => Promise<StoreVolumes>,
+    /** Called with the finished upload (hashes computed); returns nothing or throws. */
+    private readonly onReceived: (upload: UploadEntity) => Promise<void>,
+  ) {
+    super();
+    this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
+    this.uploads = dataSource.getRepository(UploadEntity);
+  }
+
+  override async create(upload: Upload): Promise<Upload> {
+    // The row was inserted by the creation hook (it knows the card and the user); make the parts.
+    const { primary, mirror } = await this.volumes();
+    await primary.createPart(upload.id);
+    let mirrorState: UploadEntity['mirrorState'] = 'writing';
+    if (mirror) {
+      try {
+        await mirror.createPart(upload.id);
+      } catch (err) {
+        if (!(err instanceof VolumeWriteError)) throw err;
+        mirrorState = err.full ? 'full' : 'failed';
+        if (err.full) {
+          await primary.removePart(upload.id);
+          throw err;
+        }
+      }
+    } else {
+      mirrorState = 'offline';
+    }
+    await this.uploads.update(upload.id, { mirrorState });
+    upload.creation_date = new Date().toISOString();
+    if (upload.size === 0) {
+      // An empty file is complete at creation: no PATCH will come.
+      const row = (await this.uploads.findOne({ where: { id: upload.id } }))!;
+      const state = { hasher: new MultiHasher(['xxh64', 'sha256']), offset: 0 };
+      const p = await primary.openPart(upload.id);
+      const m = mirror && mirrorState === 'writing' ? await mirror.openPart(upload.id) : undefined;
+      try {
+        await this.finish(row, state, p, m);
+      } finally {
+        await p.close();
+        await m?.close();
+      }
+    }
+    return upload;
+  }
+
+  override async getUpload(id: string): Promise<Upload> {
+    const row = await this.uploads.findOne({ where: { id } });
+    if (!row || row.state === 'aborted') throw ERRORS.FILE_NOT_FOUND;
+    const offset = await this.currentOffset(row);
+    return new Upload({
+      id,
+      size: Number(row.size),
+      offset,
+      metadata: { relativePath: row.relativePath, cardId: row.cardId },
+      creation_date: row.createdAt.toISOString(),
+    });
+  }
+
+  override async write(stream: Readable, id: string, offset: number): Promise<number> {
+    const row = await this.uploads.findOne({ where: { id } });
+    if (!row || row.state !== 'receiving') throw ERRORS.FILE_NOT_FOUND;
+    const size = Number(row.size);
+    const { primary, mirror } = await this.volumes();
+    const writeMirror = row.mirrorState === 'writing' && mirror !== undefined;
+    const state = await this.hashState(row, primary, offset);
+
+    const p = await primary.openPart(id);
+    let m: FileHandle | undefined;
+    try {
+      m = writeMirror ? await mirror!.openPart(id) : undefined;
+      let position = offset;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (position + chunk.length > size) throw ERRORS.ERR_SIZE_EXCEEDED;
+        await Promise.all([
+          primary.wrap(() => writeAll(p, chunk, position)),
+          m ? mirror!.wrap(() => writeAll(m!, chunk, position)) : undefined,
+        ]);
+        state.hasher.update(chunk);
+        position += chunk.length;
+        state.offset = position;
+      }
+      if (position === size) await this.finish(row, state, p, m);
+      return position;
+    } catch (err) {
+      // Keep what is resumable: the next HEAD trims both staging files to the bytes both took.
+      this.hashes.delete(id);
+      if (err instanceof VolumeWriteError) await this.uploads.update(id, { error: err.message });
+      throw err;
+    } finally {
+      await p.close();
+      await m?.close();
+    }
+  }
+
+  override async remove(id: string): Promise<void> {
+    const row = await this.uploads.findOne({ where: { id } });
+    if (!row) throw ERRORS.FILE_NOT_FOUND;
+    if (row.state === 'sealed') throw ERRORS.FILE_NOT_FOUND;
+    const { primary, mirror } = await this.volumes();
+    await primary.removePart(id);
+    await mirror?.removePart(id);
+    this.hashes.delete(id);
+    await this.uploads.update(id, { state: 'aborted' });
+  }
+
+  override getExpiration(): number {
+    return EXPIRE_MS;
+  }
+
+  override async deleteExpired(): Promise<number> {
+    const stale = await this.uploads
+      .createQueryBuilder('u')
+      .where(`u.state IN ('receiving','received','mismatch','failed')`)
+      .andWhere('u.created_at < :t', { t: new Date(Date.now() - EXPIRE_MS) })
+      .getMany();
+    for (const u of stale) await this.remove(u.id).catch(() => undefined);
+    return stale.length;
+  }
+
+  /** Where the upload resumes: the shorter of the two staging files (they can differ after a crash). */
+  private async currentOffset(row: UploadEntity): Promise<number> {
+    if (row.state !== 'receiving') return Number(row.size);
+    const { primary, mirror } = await this.volumes();
+    const p = (await primary.partSize(row.id)) ?? 0;
+    if (row.mirrorState !== 'writing' || !mirror) return p;
+    const m = await mirror.partSize(row.id);
+    if (m === null) return p;
+    const common = Math.min(p, m);
+    if (p !== common) await primary.truncatePart(row.id, common);
+    if (m !== common) await mirror.truncatePart(row.id, common);
+    return common;
+  }
+
+  /** The running hash at `offset`; after a restart it is rebuilt from the staged bytes. */
+  private async hashState(row: UploadEntity, primary: VolumeFiles, offset: number): Promise<HashState> {
+    const known = this.hashes.get(row.id);
+    if (known && known.offset === offset) return known;
+    const hasher = new MultiHasher(['xxh64', 'sha256']);
+    if (offset > 0) {
+      const fh = await open(primary.partPath(row.id), 'r');
+      try {
+        const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+        let pos = 0;
+        while (pos < offset) {
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, offset - pos), pos);
+          if (bytesRead === 0) break;
+          hasher.update(buf.subarray(0, bytesRead));
+          pos += bytesRead;
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    const state = { hasher, offset };
+    this.hashes.set(row.id, state);
+    return state;
+  }
+
+  private async finish(row: UploadEntity, state: HashState, p: FileHandle, m: FileHandle | undefined): Promise<void> {
+    await Promise.all([p.sync(), m?.sync()]);
+    const digest = state.hasher.digest();
+    this.hashes.delete(row.id);
+    await this.uploads.update(row.id, { state: 'received', serverXxh64: digest.xxh64!, serverSha256: digest.sha256!, error: null });
+    await this.onReceived({ ...row, state: 'received', serverXxh64: digest.xxh64!, serverSha256: digest.sha256! });
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
+  }
+}

@@ -1,0 +1,557 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { AuditService } from '@studiovault/audit';
+import {
+  AssetEntity,
+  CardEntity,
+  CopyEntity,
+  isUniqueViolation,
+  ProjectEntity,
+  SettingEntity,
+  StorageVolumeEntity,
+  UploadEntity,
+} from '@studiovault/catalog';
+import { AppError, currentContext } from '@studiovault/common';
+import { AppConfig, CONFIG } from '@studiovault/config';
+import {
+  CardState,
+  CardVerdict,
+  CopyState,
+  ErrorCode,
+  fileClassOf,
+  ProjectStatus,
+  ProtectionLevel,
+  SafeToFormatRule,
+  VolumeRole,
+  VolumeState,
+} from '@studiovault/contracts';
+import { plainRead, readFromDevice } from '@studiovault/hashing';
+import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
+import { VolumesService } from '@studiovault/volumes';
+import { cardFolder, parseCardLabel, parseCardPath, versionedPath } from './card-paths';
+import { cardVerdict } from './card-verdict';
+import { StoreVolumes } from './dual-volume.store';
+import { VolumeFiles } from './volume-files';
+
+export interface AnnounceCard {
+  label: string;
+  files?: number;
+  bytes?: number;
+  cameraMake?: string;
+  cameraModel?: string;
+  cameraSerial?: string;
+}
+
+export interface NewUpload {
+  cardId: string;
+  relativePath: unknown;
+  size: number;
+  modifiedTime?: Date;
+  xxh64?: string;
+  sha256?: string;
+}
+
+export type SealOutcome = 'stored' | 'duplicate' | 'twin' | 'version';
+
+export interface SealResult {
+  assetId: string;
+  outcome: SealOutcome;
+  relativePath: string;
+  storedPath: string;
+  protection: ProtectionLevel;
+}
+
+export interface CardStatus {
+  card: CardEntity;
+  byLevel: Partial<Record<ProtectionLevel, number>>;
+  uploadsInFlight: number;
+  verdict: CardVerdict;
+  sameDevice: boolean;
+}
+
+const HEX16 = /^[0-9a-f]{16}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const SETTING_RULE = 'safe_to_format_rule';
+
+/**
+ * Card ingest: announce a card (space check), receive its files (tus, in DualVolumeStore),
+ * seal each file against the client's hash, verify every copy from its device, and give
+ * the card its fail-closed "safe to format" verdict.
+ */
+@Injectable()
+export class IngestService {
+  private readonly log = new Logger(IngestService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly volumes: VolumesService,
+    private readonly queue: JobQueue,
+    private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  // ---- volumes ---------------------------------------------------------------------------
+
+  private async volumeRows(): Promise<{ primary?: StorageVolumeEntity; mirror?: StorageVolumeEntity }> {
+    const rows = await this.volumes.list();
+    return { primary: rows.find((v) => v.role === VolumeRole.Primary), mirror: rows.find((v) => v.role === VolumeRole.Mirror) };
+  }
+
+  /** The volumes to write to now: the primary is required; an offline mirror is skipped (copied later). */
+  async storeVolumes(): Promise<StoreVolumes> {
+    const { primary, mirror } = await this.volumeRows();
+    if (!primary || primary.state === VolumeState.Offline) {
+      throw new AppError(ErrorCode.VolumeOffline, `The primary volume is offline${primary ? ` (${primary.rootPath})` : ''}; check the NAS pool`);
+    }
+    return {
+      primary: new VolumeFiles('primary', primary.rootPath),
+      mirror: mirror && mirror.state !== VolumeState.Offline ? new VolumeFiles('mirror', mirror.rootPath) : undefined,
+    };
+  }
+
+  // ---- cards -----------------------------------------------------------------------------
+
+  /**
+   * Announces a card before its first byte: creates it (or returns the card with that label)
+   * and refuses a card that does not fit on both volumes with the margin, naming the volume.
+   */
+  async announceCard(projectSlug: string, input: AnnounceCard): Promise<{ card: CardEntity; created: boolean }> {
+    const label = parseCardLabel(input.label);
+    const project = await this.db.getRepository(ProjectEntity).findOne({ where: { slug: projectSlug } });
+    if (!project) throw new AppError(ErrorCode.NotFound, `No project with slug "${projectSlug}"`);
+    if (project.status === ProjectStatus.Archived) throw new AppError(ErrorCode.ProjectArchived, `Project "${projectSlug}" is archived`);
+    const cards = this.db.getRepository(CardEntity);
+    const existing = await cards.findOne({ where: { projectId: project.id, label } });
+    const alreadyStored = existing ? Number(existing.totalBytes) : 0;
+    if (input.bytes !== undefined) await this.checkSpace(Math.max(0, input.bytes - alreadyStored));
+    if (existing) {
+      if (input.files !== undefined || input.bytes !== undefined) {
+        await cards.update(existing.id, {
+          announcedFiles: input.files ?? existing.announcedFiles,
+          announcedBytes: input.bytes !== undefined ? String(input.bytes) : existing.announcedBytes,
+        });
+      }
+      return { card: (await cards.findOne({ where: { id: existing.id } }))!, created: false };
+    }
+    const row = cards.create({
+      projectId: project.id,
+      label,
+      state: CardState.Announced,
+      announcedFiles: input.files ?? null,
+      announcedBytes: input.bytes !== undefined ? String(input.bytes) : null,
+      cameraMake: input.cameraMake ?? null,
+      cameraModel: input.cameraModel ?? null,
+      cameraSerial: input.cameraSerial ?? null,
+      createdBy: currentContext().actor?.userId ?? null,
+    });
+    try {
+      await cards.insert(row);
+    } catch (err) {
+      if (isUniqueViolation(err, 'cards_project_label_key')) return this.announceCard(projectSlug, input);
+      throw err;
+    }
+    await this.audit.record('card.announce', { type: 'card', id: row.id }, { project: projectSlug, label, files: input.files, bytes: input.bytes });
+    return { card: (await cards.findOne({ where: { id: row.id } }))!, created: true };
+  }
+
+  /** Refuses `bytes` more on a volume that lacks them plus the margin. */
+  async checkSpace(bytes: number): Promise<void> {
+    const checked = await this.volumes.check();
+    const margin = this.config.volumes.spaceMarginBytes;
+    for (const v of checked) {
+      if (v.state === VolumeState.Offline) continue; // an offline mirror is filled later, by the repair job
+      const free = Number(v.freeBytes ?? 0);
+      if (free < bytes + margin) {
+        const missing = bytes + margin - free;
+        throw new AppError(
+          ErrorCode.InsufficientStorage,
+          `The card does not fit on the ${v.role} volume (${v.rootPath}): ${fmtBytes(missing)} missing ` +
+            `(${fmtBytes(bytes)} needed + ${fmtBytes(margin)} margin, ${fmtBytes(free)} free)`,
+          [`volume=${v.role}`, `missingBytes=${missing}`],
+        );
+      }
+    }
+  }
+
+  async getCard(cardId: string): Promise<CardEntity> {
+    const card = await this.db.getRepository(CardEntity).findOne({ where: { id: cardId } });
+    if (!card) throw new AppError(ErrorCode.CardNotFound, 'No such card');
+    return card;
+  }
+
+  async cardsOfProject(projectSlug: string): Promise<CardStatus[]> {
+    const project = await this.db.getRepository(ProjectEntity).findOne({ where: { slug: projectSlug } });
+    if (!project) throw new AppError(ErrorCode.NotFound, `No project with slug "${projectSlug}"`);
+    const cards = await this.db.getRepository(CardEntity).find({ where: { projectId: project.id }, order: { createdAt: 'ASC' } });
+    return Promise.all(cards.map((c) => this.cardStatus(c.id)));
+  }
+
+  /** A card's protection counts and its verdict. Twins count with their original's level. */
+  async cardStatus(cardId: string): Promise<CardStatus> {
+    const card = await this.getCard(cardId);
+    const levels: { protection: ProtectionLevel; n: number }[] = await this.db.query(
+      `SELECT coalesce(o.protection, a.protection) AS protection, count(*)::int AS n
+         FROM assets a LEFT JOIN assets o ON o.id = a.duplicate_of_asset_id
+        WHERE a.card_id = $1 GROUP BY 1`,
+      [cardId],
+    );
+    const byLevel = Object.fromEntries(levels.map((l) => [l.protection, l.n])) as Partial<Record<ProtectionLevel, number>>;
+    const [{ n: uploadsInFlight }] = await this.db.query(
+      `SELECT count(*)::int AS n FROM uploads WHERE card_id = $1 AND state IN ('receiving','received')`,
+      [cardId],
+    );
+    const { primary, mirror } = await this.volumeRows();
+    const sameDevice = Boolean(primary?.sameDevice || mirror?.sameDevice);
+    const override = Boolean(primary?.sameDeviceOverride && mirror?.sameDeviceOverride);
+    const [{ n: targets }] = await this.db.query(`SELECT count(*)::int AS n FROM offsite_targets WHERE enabled`);
+    const [{ n: offsiteStarted }] = await this.db.query(
+      `SELECT count(DISTINCT a.id)::int AS n FROM assets a
+         JOIN copies c ON c.asset_id = coalesce(a.duplicate_of_asset_id, a.id) AND c.target_id IS NOT NULL
+        WHERE a.card_id = $1 AND c.state IN ('uploading','uploaded','immutable')`,
+      [cardId],
+    );
+    const verdict = cardVerdict({
+      rule: await this.safeToFormatRule(),
+      announcedFiles: card.announcedFiles,
+      byLevel,
+      uploadsInFlight,
+      sameDevice,
+      sameDeviceOverride: override,
+      offsiteTargets: targets,
+      offsiteStarted,
+    });
+    return { card, byLevel, uploadsInFlight, verdict, sameDevice };
+  }
+
+  async safeToFormatRule(): Promise<SafeToFormatRule> {
+    const row = await this.db.getRepository(SettingEntity).findOne({ where: { key: SETTING_RULE } });
+    const v = row?.value;
+    return v === SafeToFormatRule.TwoLocal ? SafeToFormatRule.TwoLocal : SafeToFormatRule.TwoLocalAndOffsiteStarted;
+  }
+
+  async setSafeToFormatRule(rule: SafeToFormatRule): Promise<void> {
+    await this.db.getRepository(SettingEntity).upsert({ key: SETTING_RULE, value: rule }, ['key']);
+    await this.audit.record('settings.safe_to_format_rule', undefined, { rule });
+  }
+
+  // ---- uploads ---------------------------------------------------------------------------
+
+  /** Validates a new tus upload's metadata and records it; the store then creates the staging files. */
+  async createUpload(uploadId: string, input: NewUpload): Promise<UploadEntity> {
+    const card = await this.getCard(input.cardId);
+    const path = parseCardPath(input.relativePath);
+    if (!Number.isSafeInteger(input.size) || input.size < 0) {
+      throw new AppError(ErrorCode.ValidationFailed, 'Upload-Length must be given (deferred length is not supported)', ['size']);
+    }
+    if (input.xxh64 !== undefined && !HEX16.test(input.xxh64)) throw new AppError(ErrorCode.ValidationFailed, 'xxh64 must be 16 lowercase hex digits', ['xxh64']);
+    if (input.sha256 !== undefined && !HEX64.test(input.sha256)) throw new AppError(ErrorCode.ValidationFailed, 'sha256 must be 64 lowercase hex digits', ['sha256']);
+    if (input.modifiedTime && Number.isNaN(input.modifiedTime.getTime())) throw new AppError(ErrorCode.ValidationFailed, 'mtime is not a date', ['mtime']);
+    // Two names on one card that are the same after Unicode normalization are one file name.
+    const clash = await this.db.query(
+      `SELECT relative_path FROM uploads WHERE card_id = $1 AND relative_path_nfc = $2 AND relative_path <> $3 AND state IN ('receiving','received')
+       UNION ALL
+       SELECT relative_path FROM assets WHERE card_id = $1 AND relative_path_nfc = $2 AND relative_path <> $3
+       LIMIT 1`,
+      [card.id, path.nfc, path.given],
+    );
+    if (clash.length) {
+      throw new AppError(ErrorCode.PathCollision, `"${path.given}" is the same name as "${clash[0].relative_path}" after Unicode normalization`);
+    }
+    const repo = this.db.getRepository(UploadEntity);
+    const row = repo.create({
+      id: uploadId,
+      cardId: card.id,
+      relativePath: path.given,
+      relativePathNfc: path.nfc,
+      size: String(input.size),
+      modifiedTime: input.modifiedTime ?? null,
+      clientXxh64: input.xxh64 ?? null,
+      clientSha256: input.sha256 ?? null,
+      state: 'receiving',
+      mirrorState: 'writing',
+      createdBy: currentContext().actor?.userId ?? null,
+    });
+    await repo.insert(row);
+    if (card.state === CardState.Announced) await this.db.getRepository(CardEntity).update(card.id, { state: CardState.Uploading });
+    return row;
+  }
+
+  async getUpload(uploadId: string): Promise<UploadEntity> {
+    const row = await this.db.getRepository(UploadEntity).findOne({ where: { id: uploadId } });
+    if (!row) throw new AppError(ErrorCode.UploadNotFound, 'No such upload');
+    return row;
+  }
+
+  /** The store calls this when the last byte is in: seal now if the client gave its hashes at creation. */
+  async onReceived(upload: UploadEntity): Promise<void> {
+    if (upload.clientXxh64 && upload.clientSha256) await this.seal(upload.id, { xxh64: upload.clientXxh64, sha256: upload.clientSha256 });
+  }
+
+  /**
+   * Seals a received file: compares the client's source hashes with what the server hashed
+   * as it wrote, then gives the file its final name on both volumes (never overwriting),
+   * records the asset and its copies, and queues the read-back verification.
+   */
+  async seal(uploadId: string, client: { xxh64: string; sha256: string }): Promise<SealResult> {
+    if (!HEX16.test(client.xxh64 ?? '') || !HEX64.test(client.sha256 ?? '')) {
+      throw new AppError(ErrorCode.ValidationFailed, 'the client hashes are required: xxh64 (16 hex digits) and sha256 (64 hex digits)', ['xxh64', 'sha256']);
+    }
+    const upload = await this.getUpload(uploadId);
+    if (upload.state === 'sealed' && upload.assetId) return this.sealedResult(upload);
+    if (upload.state === 'receiving') throw new AppError(ErrorCode.UploadIncomplete, `"${upload.relativePath}" is not complete yet; resume the upload first`);
+    if (upload.state !== 'received') throw new AppError(ErrorCode.UploadNotFound, `This upload ended (${upload.state}); upload the file again`);
+    const vols = await this.storeVolumes();
+    if (upload.serverXxh64 !== client.xxh64 || upload.serverSha256 !== client.sha256) {
+      await this.db.getRepository(UploadEntity).update(uploadId, {
+        state: 'mismatch',
+        clientXxh64: client.xxh64,
+        clientSha256: client.sha256,
+        error: 'client and server hashes differ',
+      });
+      await vols.primary.removePart(uploadId);
+      await vols.mirror?.removePart(uploadId);
+      throw new AppError(
+        ErrorCode.ChecksumMismatch,
+        `"${upload.relativePath}" arrived different from the card: the card says xxh64 ${client.xxh64}, the server received ${upload.serverXxh64}. Nothing was stored; upload it again.`,
+        [`client.xxh64=${client.xxh64}`, `server.xxh64=${upload.serverXxh64}`, `client.sha256=${client.sha256}`, `server.sha256=${upload.serverSha256}`],
+      );
+    }
+    const card = await this.getCard(upload.cardId);
+    const project = (await this.db.getRepository(ProjectEntity).findOne({ where: { id: card.projectId } }))!;
+    const folder = cardFolder(projectYear(project, card), project.slug, card.label);
+    const { primary: pRow, mirror: mRow } = await this.volumeRows();
+
+    const result = await this.db.transaction(async (em): Promise<SealResult> => {
+      await em.query('SELECT id FROM cards WHERE id = $1 FOR UPDATE', [card.id]);
+      const same: AssetEntity[] = await em.find(AssetEntity, { where: { cardId: card.id, relativePathNfc: upload.relativePathNfc }, order: { version: 'ASC' } });
+      const identical = same.find((a) => a.sha256 === client.sha256 && a.size === upload.size);
+      if (identical) {
+        // Re-ingest of the same file: nothing new to store.
+        await vols.primary.removePart(uploadId);
+        await vols.mirror?.removePart(uploadId);
+        await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: identical.id, clientXxh64: client.xxh64, clientSha256: client.sha256 });
+        return { assetId: identical.id, outcome: 'duplicate', relativePath: identical.relativePath, storedPath: identical.storedPath ?? '', protection: identical.protection };
+      }
+      // The mirror slot of a dual-slot camera: the same file at the same path on another card of the project.
+      const twin: AssetEntity | null = await em
+        .createQueryBuilder(AssetEntity, 'a')
+        .where('a.project_id = :p AND a.card_id <> :c AND a.relative_path_nfc = :path AND a.sha256 = :sha AND a.size = :size', {
+          p: project.id,
+          c: card.id,
+          path: upload.relativePathNfc,
+          sha: client.sha256,
+          size: upload.size,
+        })
+        .andWhere('a.duplicate_of_asset_id IS NULL')
+        .getOne();
+      const version = same.length ? Math.max(...same.map((a) => a.version)) + 1 : 1;
+      let storedPath: string;
+      let outcome: SealOutcome;
+      if (twin) {
+        storedPath = twin.storedPath!;
+        outcome = 'twin';
+        await vols.primary.removePart(uploadId);
+        await vols.mirror?.removePart(uploadId);
+      } else {
+        storedPath = `${folder}/${versionedPath(upload.relativePathNfc, version)}`;
+        outcome = version > 1 ? 'version' : 'stored';
+        // A leftover of an interrupted seal may hold the name: never overwrite, compare instead.
+        for (const v of [vols.primary, vols.mirror]) {
+          if (!v || (await v.partSize(uploadId)) === null) continue;
+          if ((await v.promote(uploadId, storedPath)) === 'exists') {
+            const there = await plainRead(v.finalPath(storedPath), ['sha256']);
+            if (there.hashes.sha256 !== client.sha256) {
+              throw new AppError(ErrorCode.Conflict, `${v.role} volume: ${storedPath} exists with other content and is not in the catalog; an admin must look at it`);
+            }
+            await v.removePart(uploadId);
+          }
+        }
+      }
+      const asset = em.create(AssetEntity, {
+        cardId: card.id,
+        projectId: project.id,
+        relativePath: upload.relativePath,
+        relativePathNfc: upload.relativePathNfc,
+        version,
+        storedPath,
+        size: upload.size,
+        fileClass: fileClassOf(upload.relativePathNfc),
+        modifiedTime: upload.modifiedTime,
+        xxh64: client.xxh64,
+        sha256: client.sha256,
+        protection: twin ? twin.protection : ProtectionLevel.Copied,
+        protectionReason: twin ? `identical to ${twin.relativePath} on another card` : null,
+        duplicateOfAssetId: twin?.id ?? null,
+      });
+      await em.insert(AssetEntity, asset);
+      if (!twin) {
+        const copies: Partial<CopyEntity>[] = [];
+        if (pRow) copies.push({ assetId: asset.id, volumeId: pRow.id, state: CopyState.Written, location: storedPath });
+        if (mRow) copies.push({ assetId: asset.id, volumeId: mRow.id, state: vols.mirror && upload.mirrorState === 'writing' ? CopyState.Written : CopyState.Missing, location: storedPath });
+        await em.insert(CopyEntity, copies);
+      }
+      await em.query(
+        `UPDATE cards SET file_count = file_count + 1, total_bytes = total_bytes + $2,
+           state = CASE WHEN state IN ('announced','uploading') THEN 'copied' ELSE state END, updated_at = now() WHERE id = $1`,
+        [card.id, upload.size],
+      );
+      await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: asset.id, clientXxh64: client.xxh64, clientSha256: client.sha256 });
+      return { assetId: asset.id, outcome, relativePath: upload.relativePath, storedPath, protection: asset.protection };
+    });
+    // After the commit, so the worker finds the asset.
+    if (result.outcome === 'stored' || result.outcome === 'version') await this.queue.send(JobName.AssetsVerify, { assetId: result.assetId });
+    else await this.afterAssetChange(card.id);
+    return result;
+  }
+
+  private async sealedResult(upload: UploadEntity): Promise<SealResult> {
+    const a = (await this.db.getRepository(AssetEntity).findOne({ where: { id: upload.assetId! } }))!;
+    return { assetId: a.id, outcome: 'duplicate', relativePath: a.relativePath, storedPath: a.storedPath ?? '', protection: a.protection };
+  }
+
+  // ---- verification ----------------------------------------------------------------------
+
+  /**
+   * Re-reads every local copy of an asset from its device (O_DIRECT; a plain read where the
+   * file system refuses it, recorded) and compares it with the source hash from the card.
+   */
+  @OnJob(JobName.AssetsVerify)
+  async verifyAsset(data: { assetId: string }): Promise<{ protection: ProtectionLevel }> {
+    const asset = await this.db.getRepository(AssetEntity).findOne({ where: { id: data.assetId } });
+    if (!asset) throw new Error(`asset ${data.assetId} is not in the catalog (yet)`); // retried
+    const copies = await this.db.getRepository(CopyEntity).find({ where: { assetId: asset.id, volumeId: In((await this.volumes.list()).map((v) => v.id)) } });
+    const vols = new Map((await this.volumes.list()).map((v) => [v.id, v]));
+    for (const copy of copies) {
+      const vol = vols.get(copy.volumeId!);
+      if (!vol || copy.state === CopyState.Missing || copy.state === CopyState.Verified) continue;
+      const path = new VolumeFiles(vol.role, vol.rootPath).finalPath(copy.location!);
+      try {
+        const read = await readFromDevice(path);
+        const ok = read.bytes === Number(asset.size) && read.hashes.xxh64 === asset.xxh64 && read.hashes.sha256 === asset.sha256;
+        await this.db.getRepository(CopyEntity).update(copy.id, {
+          state: ok ? CopyState.Verified : CopyState.Mismatch,
+          verifyMethod: read.method,
+          observedXxh64: read.hashes.xxh64!,
+          observedSha256: read.hashes.sha256!,
+          verifiedAt: ok ? new Date() : null,
+          error: ok ? null : `read back xxh64 ${read.hashes.xxh64} (${read.bytes} bytes), expected ${asset.xxh64} (${asset.size} bytes)`,
+        });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') throw err; // a passing I/O problem: the job is retried
+        await this.db.getRepository(CopyEntity).update(copy.id, { state: CopyState.Missing, error: `missing on the ${vol.role} volume` });
+      }
+    }
+    const protection = await this.recomputeAsset(asset.id);
+    await this.afterAssetChange(asset.cardId);
+    return { protection };
+  }
+
+  /** Sets an asset's local protection level from its copies (only ever what the checks proved). */
+  async recomputeAsset(assetId: string, em: EntityManager = this.db.manager): Promise<ProtectionLevel> {
+    const asset = (await em.findOne(AssetEntity, { where: { id: assetId } }))!;
+    const rows: { state: CopyState; device_id: string | null; same_device_override: boolean; error: string | null; role: string }[] = await em.query(
+      `SELECT c.state, v.device_id, v.same_device_override, c.error, v.role FROM copies c JOIN storage_volumes v ON v.id = c.volume_id WHERE c.asset_id = $1`,
+      [assetId],
+    );
+    const bad = rows.find((r) => r.state === CopyState.Mismatch);
+    const verified = rows.filter((r) => r.state === CopyState.Verified);
+    const devices = new Set(verified.map((r) => r.device_id));
+    const override = verified.length >= 2 && verified.every((r) => r.same_device_override);
+    let level: ProtectionLevel;
+    let reason: string | null = null;
+    if (bad) {
+      level = ProtectionLevel.AtRisk;
+      reason = `${bad.role} copy does not match: ${bad.error}`;
+    } else if (verified.length >= 2 && (devices.size >= 2 || override)) {
+      // Off-site levels are kept; local verification only ever raises "copied" to "verified".
+      level = [ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].includes(asset.protection) ? asset.protection : ProtectionLevel.Verified;
+    } else {
+      level = ProtectionLevel.Copied;
+      const missing = rows.filter((r) => r.state === CopyState.Missing).map((r) => r.role);
+      reason = missing.length ? `copied, ${verified.length || rows.length - missing.length} of 2: missing on ${missing.join(', ')}` : verified.length >= 2 ? 'both copies on one device' : null;
+    }
+    await em.update(AssetEntity, assetId, { protection: level, protectionReason: reason });
+    // twins follow their original
+    await em.query(`UPDATE assets SET protection = $2 WHERE duplicate_of_asset_id = $1`, [assetId, level]);
+    return level;
+  }
+
+  /** Updates the card's state; when every file is verified, queues the card's ASC MHL seal. */
+  async afterAssetChange(cardId: string): Promise<void> {
+    const status = await this.cardStatus(cardId);
+    const { byLevel, uploadsInFlight, card } = status;
+    const total = Object.values(byLevel).reduce((a, b) => a + (b ?? 0), 0);
+    const verified = [ProtectionLevel.Verified, ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].reduce((a, l) => a + (byLevel[l] ?? 0), 0);
+    let state: CardState;
+    if (byLevel[ProtectionLevel.AtRisk]) state = CardState.AtRisk;
+    else if (uploadsInFlight > 0 || (card.announcedFiles !== null && total < card.announcedFiles)) state = total ? CardState.Uploading : CardState.Announced;
+    else if (total > 0 && verified === total) state = CardState.Verified;
+    else state = CardState.Copied;
+    if (state !== card.state) {
+      await this.db.getRepository(CardEntity).update(cardId, { state, verifiedAt: state === CardState.Verified ? new Date() : null });
+    }
+    if (state === CardState.Verified && card.state !== CardState.Verified) {
+      await this.queue.send(JobName.CardsSeal, { cardId }, { singletonKey: cardId });
+    }
+  }
+
+  /** Writes the card's ASC MHL generation (libs/ascmhl) on both volumes. */
+  @OnJob(JobName.CardsSeal)
+  async sealCard(data: { cardId: string }): Promise<void> {
+    await this.mhl?.(data.cardId);
+  }
+
+  /** Set by the MHL writer when it is wired in. */
+  mhl?: (cardId: string) => Promise<void>;
+
+  /**
+   * Copies files that are missing on a volume (the mirror was offline during ingest) from
+   * the volume that has them, then queues their verification.
+   */
+  @OnJob(JobName.CopiesRepair)
+  async repairMissingCopies(): Promise<{ repaired: number }> {
+    const { primary, mirror } = await this.volumeRows();
+    if (!primary || !mirror || primary.state === VolumeState.Offline || mirror.state === VolumeState.Offline) return { repaired: 0 };
+    const missing: { id: string; asset_id: string; volume_id: string; location: string }[] = await this.db.query(
+      `SELECT c.id, c.asset_id, c.volume_id, c.location FROM copies c WHERE c.volume_id IS NOT NULL AND c.state = 'missing' ORDER BY c.id LIMIT 10000`,
+    );
+    let repaired = 0;
+    for (const m of missing) {
+      const [to, from] = m.volume_id === mirror.id ? [mirror, primary] : [primary, mirror];
+      const src = new VolumeFiles(from.role, from.rootPath);
+      const dst = new VolumeFiles(to.role, to.rootPath);
+      await copyFileDurably(src.finalPath(m.location), dst, m.location);
+      await this.db.getRepository(CopyEntity).update(m.id, { state: CopyState.Written, error: null });
+      await this.queue.send(JobName.AssetsVerify, { assetId: m.asset_id });
+      repaired++;
+    }
+    if (repaired) this.log.log(`Copied ${repaired} missing file(s) to their volume`);
+    return { repaired };
+  }
+}
+
+function projectYear(project: ProjectEntity, card: CardEntity): number {
+  return project.shootDate ? Number(project.shootDate.slice(0, 4)) : card.createdAt.getUTCFullYear();
+}
+
+function fmtBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+/** Copies a file into a volume the durable way: staged, fsynced, linked into place, never overwriting. */
+async function copyFileDurably(source: string, dst: VolumeFiles, relative: string): Promise<void> {
+  const { copyFile } = await import('node:fs/promises');
+  const id = `repair-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  await dst.createPart(id);
+  await dst.wrap(() => copyFile(source, dst.partPath(id)));
+  if ((await dst.promote(id, relative)) === 'exists') await dst.removePart(id);
+}

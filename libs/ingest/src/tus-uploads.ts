@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server } from '@tus/server';
+import { DataSource } from 'typeorm';
+import { AppError, statusOf } from '@studiovault/common';
+import { ErrorCode } from '@studiovault/contracts';
+import { DualVolumeStore } from './dual-volume.store';
+import { IngestService } from './ingest.service';
+import { VolumeWriteError } from './volume-files';
+
+export const TUS_PATH = '/files';
+
+/** The tus 1.0 endpoint (core, creation, termination, expiration) over the dual-volume store. */
+@Injectable()
+export class TusUploads {
+  readonly server: Server;
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    private readonly ingest: IngestService,
+  ) {
+    const store = new DualVolumeStore(
+      dataSource,
+      () => ingest.storeVolumes(),
+      (upload) => ingest.onReceived(upload),
+    );
+    this.server = new Server({
+      path: TUS_PATH,
+      datastore: store,
+      relativeLocation: true,
+      respectForwardedHeaders: true,
+      onUploadCreate: async (req, upload) => {
+        const meta = upload.metadata ?? {};
+        await this.ingest.createUpload(upload.id, {
+          cardId: meta.cardId ?? '',
+          relativePath: meta.relativePath ?? undefined,
+          size: upload.size ?? NaN,
+          modifiedTime: meta.mtime ? new Date(meta.mtime) : undefined,
+          xxh64: meta.xxh64 ?? undefined,
+          sha256: meta.sha256 ?? undefined,
+        });
+        void req;
+        return {};
+      },
+      onResponseError: (_req, err) => toTusError(err),
+    });
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.server.handle(req, res);
+  }
+}
+
+/** StudioVault's errors travel through tus as JSON bodies with their stable code; tus's own errors pass as they are. */
+function toTusError(err: unknown): { status_code: number; body: string } | undefined {
+  let appError: AppError | undefined;
+  if (err instanceof VolumeWriteError) appError = new AppError(err.full ? ErrorCode.InsufficientStorage : ErrorCode.VolumeOffline, err.message);
+  else if (err instanceof AppError) appError = err;
+  if (!appError) return undefined;
+  const statusCode = statusOf(appError.code);
+  return { status_code: statusCode, body: JSON.stringify({ statusCode, code: appError.code, message: appError.message, details: appError.details }) };
+}

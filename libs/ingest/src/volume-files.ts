@@ -1,0 +1,127 @@
+import { constants } from 'node:fs';
+import { FileHandle, link, mkdir, open, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+const STAGING = '.studiovault/staging';
+
+/** A failure of one volume while writing, named so the editor knows which disk to look at. */
+export class VolumeWriteError extends Error {
+  override name = 'VolumeWriteError';
+  constructor(
+    readonly volume: 'primary' | 'mirror',
+    readonly errno: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+  get full(): boolean {
+    return this.errno === 'ENOSPC' || this.errno === 'EDQUOT';
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The files of one volume (restic's local backend is the model): partial data in a staging
+ * folder on the same file system, and a file takes its final name only complete, fsynced and
+ * hard-linked into place (which never overwrites), with the directory fsynced.
+ */
+export class VolumeFiles {
+  constructor(
+    readonly role: 'primary' | 'mirror',
+    readonly root: string,
+  ) {}
+
+  partPath(uploadId: string): string {
+    return join(this.root, STAGING, `${uploadId}.part`);
+  }
+
+  finalPath(relative: string): string {
+    return join(this.root, relative);
+  }
+
+  async createPart(uploadId: string): Promise<void> {
+    const dir = join(this.root, STAGING);
+    await this.wrap(async () => {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(this.partPath(uploadId), 'wx');
+      await fh.close();
+      await fsyncDir(dir);
+    });
+  }
+
+  /** Bytes in the staging file, or null when it is gone (or the volume is). */
+  async partSize(uploadId: string): Promise<number | null> {
+    try {
+      return (await stat(this.partPath(uploadId))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  async truncatePart(uploadId: string, size: number): Promise<void> {
+    await this.wrap(() => truncate(this.partPath(uploadId), size));
+  }
+
+  openPart(uploadId: string): Promise<FileHandle> {
+    return this.wrap(() => open(this.partPath(uploadId), 'r+'));
+  }
+
+  async removePart(uploadId: string): Promise<void> {
+    await unlink(this.partPath(uploadId)).catch(() => undefined);
+  }
+
+  /**
+   * Moves a complete, fsynced staging file to its final name. `link` fails with EEXIST
+   * rather than replace a file, so nothing is ever overwritten.
+   */
+  async promote(uploadId: string, relative: string): Promise<'created' | 'exists'> {
+    const target = this.finalPath(relative);
+    return this.wrap(async () => {
+      const fh = await open(this.partPath(uploadId), 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        await link(this.partPath(uploadId), target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+        throw err;
+      }
+      await fsyncDir(dirname(target));
+      await unlink(this.partPath(uploadId));
+      await fsyncDir(join(this.root, STAGING));
+      return 'created';
+    });
+  }
+
+  async exists(relative: string): Promise<boolean> {
+    try {
+      await stat(this.finalPath(relative));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async wrap<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e instanceof VolumeWriteError) throw e;
+      const what = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'is full' : `failed (${e.code ?? e.message})`;
+      throw new VolumeWriteError(this.role, e.code, `The ${this.role} volume ${what} at ${this.root}`);
+    }
+  }
+}
