@@ -10,6 +10,7 @@ import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './aut
 import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
 import { CardsController } from './controllers/cards.controller';
+import { SettingsController } from './controllers/settings.controller';
 import { UploadsController } from './controllers/uploads.controller';
 import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
@@ -36,6 +37,7 @@ export class AppModule implements NestModule {
         VolumesController,
         CardsController,
         UploadsController,
+        SettingsController,
         HealthController,
         MetricsController,
       ],
