@@ -4,6 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestService } from '@studiovault/ingest';
+import { FOREIGN_CHAIN, FOREIGN_GENERATION, FOREIGN_GENERATION_NAME, FOREIGN_MEDIA } from '../../libs/ascmhl/src/testing/foreign-history.fixture';
+import { assertValidAgainstXsd, CHAIN_XSD, GENERATION_XSD } from '../../libs/ascmhl/src/testing/xmllint';
+import { exifJpeg } from '../fixtures/exif-jpeg';
 import { IngestApp, sourceHashes, startIngestApp, tusUpload, uploadId, waitFor } from './ingest-helpers';
 
 const YEAR = '2026';
@@ -77,6 +80,61 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
       const p = f.copies.find((c: { volume: string }) => c.volume === 'primary');
       expect(p.verifyMethod).toBe('o_direct'); // ext4, read from the device
       expect(f.xxh64).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
+  it('seals the verified card with an ASC MHL generation on both volumes, valid against the ASC XSDs', async () => {
+    for (const root of [primary, mirror]) {
+      const dir = join(root, YEAR, 'anna-ben', 'A001', 'ascmhl');
+      await waitFor(async () => (existsSync(dir) ? readdirSync(dir) : []), (names) => names.length === 2);
+      const [generation] = readdirSync(dir).filter((n) => n.endsWith('.mhl'));
+      expect(generation).toMatch(/^0001_A001_\d{4}-\d{2}-\d{2}_\d{6}Z\.mhl$/);
+      assertValidAgainstXsd(GENERATION_XSD, join(dir, generation));
+      assertValidAgainstXsd(CHAIN_XSD, join(dir, 'ascmhl_chain.xml'));
+      const xml = readFileSync(join(dir, generation), 'utf8');
+      expect(xml).toContain('<path size="3145745"');
+      expect(xml).toContain(`<xxh64 action="original"`);
+      expect(xml).toContain('StudioVault');
+    }
+  });
+
+  it('reads camera make, model, serial and capture time from EXIF', async () => {
+    const c = (await announce('EXIF1', 1, 0)).id;
+    const jpg = exifJpeg({ make: 'Canon', model: 'Canon EOS R5', serial: '012345678901', dateTimeOriginal: '2026:09:12 15:04:05' });
+    expect((await send(c, 'DCIM/100CANON/IMG_0100.JPG', jpg)).status).toBe(200);
+    const done = await waitFor(() => card(c), (x) => x.state === 'verified' && x.cameraModel !== null);
+    expect([done.cameraMake, done.cameraModel, done.cameraSerial]).toEqual(['Canon', 'Canon EOS R5', '012345678901']);
+    const [f] = await files(c);
+    expect(f.captureTime).toBe('2026-09-12T15:04:05.000Z');
+  });
+
+  it("verifies a card against the ASC MHL history it arrived with, and continues that history", async () => {
+    const label = 'A001R1AB'; // the folder name the other tool used
+    const c = (await announce(label, 3, 0)).id;
+    for (const [name, body] of [[FOREIGN_GENERATION_NAME, FOREIGN_GENERATION], ['ascmhl_chain.xml', FOREIGN_CHAIN]]) {
+      const data = Buffer.from(body);
+      const { url } = await tusUpload({ base: t.base, token: editor, cardId: c, relativePath: `ascmhl/${name}`, data, metadata: { kind: 'history' } });
+      const res = await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(editor, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
+      expect(res.body.outcome).toBe('history');
+    }
+    // One file on the card no longer matches what the other tool recorded.
+    const media = { ...FOREIGN_MEDIA, 'A001.xml': '<card changed="yes"/>\n' };
+    for (const [path, body] of Object.entries(media)) expect((await send(c, path, Buffer.from(body))).status).toBe(200);
+    const after = await waitFor(() => card(c), (x) => x.state === 'at_risk', 30_000);
+    expect(after.levels.verified).toBe(2);
+    expect(after.levels.at_risk).toBe(1);
+    const bad = (await files(c)).find((f: { relativePath: string }) => f.relativePath === 'A001.xml');
+    expect(bad.protectionReason).toMatch(/differs from the card's ASC MHL history \(generation 1\)/);
+    for (const root of [primary, mirror]) {
+      const dir = join(root, YEAR, 'anna-ben', label, 'ascmhl');
+      const names = readdirSync(dir).sort();
+      expect(names).toEqual([FOREIGN_GENERATION_NAME, expect.stringMatching(/^0002_A001R1AB_.*Z\.mhl$/), 'ascmhl_chain.xml']);
+      expect(readFileSync(join(dir, FOREIGN_GENERATION_NAME), 'utf8')).toBe(FOREIGN_GENERATION); // the other tool's generation is kept as it was
+      assertValidAgainstXsd(GENERATION_XSD, join(dir, names[1]));
+      assertValidAgainstXsd(CHAIN_XSD, join(dir, 'ascmhl_chain.xml'));
+      const gen2 = readFileSync(join(dir, names[1]), 'utf8');
+      expect(gen2).toMatch(/<path[^>]*>Clips\/A001C001_230101_R1AB.mov<\/path>\s*<xxh64 action="verified"/);
+      expect(gen2).toMatch(/<path[^>]*>A001.xml<\/path>\s*<xxh64 action="failed"/);
     }
   });
 

@@ -243,6 +243,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/settings/mhl-hash-format": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hash format of the ASC MHL generations StudioVault writes */
+        get: operations["getMhlHashFormat"];
+        /** xxh64 (default, no extra read), or xxh128, md5, sha1 (read the copy once more) */
+        put: operations["setMhlHashFormat"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings/safe-to-format": {
         parameters: {
             query?: never;
@@ -564,6 +582,10 @@ export interface components {
             email: string;
             password: string;
         };
+        MhlHashFormatDto: {
+            /** @enum {string} */
+            format: "xxh64" | "xxh128" | "md5" | "sha1";
+        };
         ProjectDto: {
             client: string | null;
             /** Format: date-time */
@@ -612,10 +634,10 @@ export interface components {
         SealResultDto: {
             assetId: string;
             /**
-             * @description duplicate: already on this card; twin: identical to a file of another card (stored once); version: same name, other content, kept beside it
+             * @description duplicate: already on this card; twin: identical to a file of another card (stored once); version: same name, other content, kept beside it; history: a file of the card's ascmhl/ folder
              * @enum {string}
              */
-            outcome: "stored" | "duplicate" | "twin" | "version";
+            outcome: "stored" | "duplicate" | "twin" | "version" | "history";
             protection: components["schemas"]["ProtectionLevel"];
             relativePath: string;
             storedPath: string;
@@ -1734,6 +1756,102 @@ export interface operations {
             };
             /** @description INSUFFICIENT_STORAGE: names the volume and the bytes missing */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getMhlHashFormat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MhlHashFormatDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    setMhlHashFormat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MhlHashFormatDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MhlHashFormatDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

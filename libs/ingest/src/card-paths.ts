@@ -44,6 +44,20 @@ export function parseCardPath(raw: unknown): CardPath {
   return { given: raw, nfc };
 }
 
+const HISTORY_FILE = /^ascmhl\/(?:\d{4}_[^/]+\.mhl|ascmhl_chain\.xml)$/;
+
+/** A file of the card's existing ASC MHL history (from a camera, a DIT, another offload tool). */
+export function parseHistoryPath(raw: unknown): CardPath {
+  if (typeof raw !== 'string' || !HISTORY_FILE.test(raw.normalize('NFC')) || CONTROL.test(raw) || Buffer.byteLength(raw) > MAX_PATH_BYTES) {
+    throw bad('a history file must be ascmhl/NNNN_<name>.mhl or ascmhl/ascmhl_chain.xml');
+  }
+  return { given: raw, nfc: raw.normalize('NFC') };
+}
+
+export function isHistoryPath(nfc: string): boolean {
+  return nfc.startsWith('ascmhl/');
+}
+
 /** A card label becomes a folder name: the same rules as one path segment. */
 export function parseCardLabel(raw: unknown): string {
   if (typeof raw !== 'string' || raw.trim() === '') throw bad('label is required');

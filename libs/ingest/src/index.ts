@@ -5,3 +5,4 @@ export * from './ingest.service';
 export * from './volume-files';
 export * from './ingest.module';
 export * from './tus-uploads';
+export * from './card-seal.service';

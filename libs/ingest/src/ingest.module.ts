@@ -2,12 +2,14 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '@studiovault/audit';
 import { CatalogQueries } from '@studiovault/catalog';
 import { VolumesModule } from '@studiovault/volumes';
+import { CardSealService } from './card-seal.service';
+import { ExifReader } from './exif-reader';
 import { IngestService } from './ingest.service';
 import { TusUploads } from './tus-uploads';
 
 @Module({
   imports: [AuditModule, VolumesModule],
-  providers: [IngestService, TusUploads, CatalogQueries],
-  exports: [IngestService, TusUploads, CatalogQueries],
+  providers: [IngestService, CardSealService, ExifReader, TusUploads, CatalogQueries],
+  exports: [IngestService, CardSealService, TusUploads, CatalogQueries],
 })
 export class IngestModule {}

@@ -19,6 +19,7 @@ import {
   CardVerdict,
   CopyState,
   ErrorCode,
+  FileClass,
   fileClassOf,
   ProjectStatus,
   ProtectionLevel,
@@ -29,9 +30,10 @@ import {
 import { plainRead, readFromDevice } from '@studiovault/hashing';
 import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
-import { cardFolder, parseCardLabel, parseCardPath, versionedPath } from './card-paths';
+import { cardFolder, isHistoryPath, parseCardLabel, parseCardPath, parseHistoryPath, versionedPath } from './card-paths';
 import { cardVerdict } from './card-verdict';
 import { StoreVolumes } from './dual-volume.store';
+import { ExifReader } from './exif-reader';
 import { VolumeFiles } from './volume-files';
 
 export interface AnnounceCard {
@@ -50,9 +52,11 @@ export interface NewUpload {
   modifiedTime?: Date;
   xxh64?: string;
   sha256?: string;
+  /** `history`: a file of the card's existing ascmhl/ folder, kept beside the card's files. */
+  kind?: string;
 }
 
-export type SealOutcome = 'stored' | 'duplicate' | 'twin' | 'version';
+export type SealOutcome = 'stored' | 'duplicate' | 'twin' | 'version' | 'history';
 
 export interface SealResult {
   assetId: string;
@@ -88,6 +92,7 @@ export class IngestService {
     private readonly volumes: VolumesService,
     private readonly queue: JobQueue,
     private readonly audit: AuditService,
+    private readonly exif: ExifReader,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -240,7 +245,11 @@ export class IngestService {
   /** Validates a new tus upload's metadata and records it; the store then creates the staging files. */
   async createUpload(uploadId: string, input: NewUpload): Promise<UploadEntity> {
     const card = await this.getCard(input.cardId);
-    const path = parseCardPath(input.relativePath);
+    if (input.kind !== undefined && input.kind !== 'history' && input.kind !== 'file') {
+      throw new AppError(ErrorCode.ValidationFailed, 'kind must be "file" or "history"', ['kind']);
+    }
+    const path = input.kind === 'history' ? parseHistoryPath(input.relativePath) : parseCardPath(input.relativePath);
+    if (input.kind === 'history' && input.size > 256 * 1024 * 1024) throw new AppError(ErrorCode.ValidationFailed, 'an ASC MHL file over 256 MiB is not plausible', ['size']);
     if (!Number.isSafeInteger(input.size) || input.size < 0) {
       throw new AppError(ErrorCode.ValidationFailed, 'Upload-Length must be given (deferred length is not supported)', ['size']);
     }
@@ -298,7 +307,7 @@ export class IngestService {
       throw new AppError(ErrorCode.ValidationFailed, 'the client hashes are required: xxh64 (16 hex digits) and sha256 (64 hex digits)', ['xxh64', 'sha256']);
     }
     const upload = await this.getUpload(uploadId);
-    if (upload.state === 'sealed' && upload.assetId) return this.sealedResult(upload);
+    if (upload.state === 'sealed') return this.sealedResult(upload);
     if (upload.state === 'receiving') throw new AppError(ErrorCode.UploadIncomplete, `"${upload.relativePath}" is not complete yet; resume the upload first`);
     if (upload.state !== 'received') throw new AppError(ErrorCode.UploadNotFound, `This upload ended (${upload.state}); upload the file again`);
     const vols = await this.storeVolumes();
@@ -321,6 +330,7 @@ export class IngestService {
     const project = (await this.db.getRepository(ProjectEntity).findOne({ where: { id: card.projectId } }))!;
     const folder = cardFolder(projectYear(project, card), project.slug, card.label);
     const { primary: pRow, mirror: mRow } = await this.volumeRows();
+    if (isHistoryPath(upload.relativePathNfc)) return this.sealHistory(upload, client, `${folder}/${upload.relativePathNfc}`, vols);
 
     const result = await this.db.transaction(async (em): Promise<SealResult> => {
       await em.query('SELECT id FROM cards WHERE id = $1 FOR UPDATE', [card.id]);
@@ -405,7 +415,28 @@ export class IngestService {
     return result;
   }
 
+  /**
+   * A file of the card's own ASC MHL history goes into the card folder's ascmhl/ on both
+   * volumes, where the seal job verifies the files against it and continues it. An existing
+   * chain file is StudioVault's continuation of the card's: it is kept, never replaced.
+   */
+  private async sealHistory(upload: UploadEntity, client: { xxh64: string; sha256: string }, storedPath: string, vols: StoreVolumes): Promise<SealResult> {
+    for (const v of [vols.primary, vols.mirror]) {
+      if (!v || (await v.partSize(upload.id)) === null) continue;
+      if ((await v.promote(upload.id, storedPath)) === 'exists') {
+        const there = await plainRead(v.finalPath(storedPath), ['sha256']);
+        if (there.hashes.sha256 !== client.sha256 && !storedPath.endsWith('/ascmhl_chain.xml')) {
+          throw new AppError(ErrorCode.Conflict, `${v.role} volume: ${storedPath} exists with other content; a generation file is never replaced`);
+        }
+        await v.removePart(upload.id);
+      }
+    }
+    await this.db.getRepository(UploadEntity).update(upload.id, { state: 'sealed', clientXxh64: client.xxh64, clientSha256: client.sha256 });
+    return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath, protection: ProtectionLevel.Copied };
+  }
+
   private async sealedResult(upload: UploadEntity): Promise<SealResult> {
+    if (!upload.assetId) return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath: '', protection: ProtectionLevel.Copied };
     const a = (await this.db.getRepository(AssetEntity).findOne({ where: { id: upload.assetId! } }))!;
     return { assetId: a.id, outcome: 'duplicate', relativePath: a.relativePath, storedPath: a.storedPath ?? '', protection: a.protection };
   }
@@ -444,8 +475,38 @@ export class IngestService {
       }
     }
     const protection = await this.recomputeAsset(asset.id);
+    await this.readCameraData(asset, copies, vols);
     await this.afterAssetChange(asset.cardId);
     return { protection };
+  }
+
+  /** Capture time, and the card's camera make, model and serial, from a verified copy's EXIF (best effort). */
+  private async readCameraData(asset: AssetEntity, copies: CopyEntity[], vols: Map<string, StorageVolumeEntity>): Promise<void> {
+    if (asset.fileClass !== FileClass.Raw && asset.fileClass !== FileClass.Image) return;
+    const copy = copies.find((c) => c.volumeId && vols.get(c.volumeId)?.role === VolumeRole.Primary) ?? copies[0];
+    const vol = copy?.volumeId ? vols.get(copy.volumeId) : undefined;
+    if (!copy || !vol) return;
+    const exif = await this.exif.read(new VolumeFiles(vol.role, vol.rootPath).finalPath(copy.location!));
+    if (!exif) return;
+    if (exif.captureTime) await this.db.getRepository(AssetEntity).update(asset.id, { captureTime: exif.captureTime });
+    if (exif.make || exif.model || exif.serial) {
+      await this.db.query(
+        `UPDATE cards SET camera_make = coalesce(camera_make, $2), camera_model = coalesce(camera_model, $3), camera_serial = coalesce(camera_serial, $4) WHERE id = $1`,
+        [asset.cardId, exif.make?.slice(0, 100) ?? null, exif.model?.slice(0, 100) ?? null, exif.serial?.slice(0, 100) ?? null],
+      );
+    }
+  }
+
+  /** Admin override of "two roots on one device": re-evaluates the files it concerns, both ways. */
+  async setSameDeviceOverride(allow: boolean): Promise<StorageVolumeEntity[]> {
+    const vols = await this.volumes.setSameDeviceOverride(allow);
+    const affected: { id: string; card_id: string }[] = await this.db.query(
+      `SELECT DISTINCT a.id::text, a.card_id FROM assets a JOIN copies c ON c.asset_id = a.id
+        WHERE a.duplicate_of_asset_id IS NULL AND c.volume_id IS NOT NULL AND a.protection IN ('copied','verified')`,
+    );
+    for (const a of affected) await this.recomputeAsset(a.id);
+    for (const cardId of new Set(affected.map((a) => a.card_id))) await this.afterAssetChange(cardId);
+    return vols;
   }
 
   /** Sets an asset's local protection level from its copies (only ever what the checks proved). */
@@ -467,6 +528,7 @@ export class IngestService {
     } else if (verified.length >= 2 && (devices.size >= 2 || override)) {
       // Off-site levels are kept; local verification only ever raises "copied" to "verified".
       level = [ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].includes(asset.protection) ? asset.protection : ProtectionLevel.Verified;
+      if (devices.size < 2) reason = 'two copies on one device (admin override)';
     } else {
       level = ProtectionLevel.Copied;
       const missing = rows.filter((r) => r.state === CopyState.Missing).map((r) => r.role);
@@ -496,15 +558,6 @@ export class IngestService {
       await this.queue.send(JobName.CardsSeal, { cardId }, { singletonKey: cardId });
     }
   }
-
-  /** Writes the card's ASC MHL generation (libs/ascmhl) on both volumes. */
-  @OnJob(JobName.CardsSeal)
-  async sealCard(data: { cardId: string }): Promise<void> {
-    await this.mhl?.(data.cardId);
-  }
-
-  /** Set by the MHL writer when it is wired in. */
-  mhl?: (cardId: string) => Promise<void>;
 
   /**
    * Copies files that are missing on a volume (the mirror was offline during ingest) from

@@ -39,6 +39,7 @@ export class TusUploads {
           modifiedTime: meta.mtime ? new Date(meta.mtime) : undefined,
           xxh64: meta.xxh64 ?? undefined,
           sha256: meta.sha256 ?? undefined,
+          kind: meta.kind ?? undefined,
         });
         void req;
         return {};

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Role } from '@studiovault/contracts';
-import { IngestService } from '@studiovault/ingest';
-import { VolumesService } from '@studiovault/volumes';
+import { AuditService } from '@studiovault/audit';
+import { CardSealService, IngestService } from '@studiovault/ingest';
 import { Roles } from '../auth/access.decorators';
-import { SafeToFormatRuleDto, SameDeviceOverrideDto } from '../dtos/card.dto';
+import { MhlHashFormatDto, SafeToFormatRuleDto, SameDeviceOverrideDto } from '../dtos/card.dto';
 import { VolumeDto } from '../dtos/volume.dto';
 
 /** Studio-wide settings an admin owns. */
@@ -13,8 +13,27 @@ import { VolumeDto } from '../dtos/volume.dto';
 export class SettingsController {
   constructor(
     private readonly ingest: IngestService,
-    private readonly volumes: VolumesService,
+    private readonly seal: CardSealService,
+    private readonly audit: AuditService,
   ) {}
+
+  @Get('settings/mhl-hash-format')
+  @Roles(Role.Viewer)
+  @ApiOperation({ operationId: 'getMhlHashFormat', summary: 'Hash format of the ASC MHL generations StudioVault writes' })
+  @ApiOkResponse({ type: MhlHashFormatDto })
+  async getFormat(): Promise<MhlHashFormatDto> {
+    return { format: await this.seal.hashFormat() };
+  }
+
+  @Put('settings/mhl-hash-format')
+  @Roles(Role.Admin)
+  @ApiOperation({ operationId: 'setMhlHashFormat', summary: 'xxh64 (default, no extra read), or xxh128, md5, sha1 (read the copy once more)' })
+  @ApiOkResponse({ type: MhlHashFormatDto })
+  async setFormat(@Body() dto: MhlHashFormatDto): Promise<MhlHashFormatDto> {
+    await this.seal.setHashFormat(dto.format);
+    await this.audit.record('settings.mhl_hash_format', undefined, { format: dto.format });
+    return { format: await this.seal.hashFormat() };
+  }
 
   @Get('settings/safe-to-format')
   @Roles(Role.Viewer)
@@ -41,6 +60,6 @@ export class SettingsController {
   })
   @ApiOkResponse({ type: [VolumeDto] })
   async override(@Body() dto: SameDeviceOverrideDto): Promise<VolumeDto[]> {
-    return (await this.volumes.setSameDeviceOverride(dto.allow)).map(VolumeDto.from);
+    return (await this.ingest.setSameDeviceOverride(dto.allow)).map(VolumeDto.from);
   }
 }

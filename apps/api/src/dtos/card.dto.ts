@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsEnum, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { CardState, ProtectionLevel, SafeToFormatRule } from '@studiovault/contracts';
 import { CardStatus, SealResult } from '@studiovault/ingest';
 
@@ -77,7 +77,11 @@ export class SealDto {
 
 export class SealResultDto {
   @ApiProperty() assetId!: string;
-  @ApiProperty({ enum: ['stored', 'duplicate', 'twin', 'version'], description: 'duplicate: already on this card; twin: identical to a file of another card (stored once); version: same name, other content, kept beside it' })
+  @ApiProperty({
+    enum: ['stored', 'duplicate', 'twin', 'version', 'history'],
+    description:
+      'duplicate: already on this card; twin: identical to a file of another card (stored once); version: same name, other content, kept beside it; history: a file of the card\'s ascmhl/ folder',
+  })
   outcome!: SealResult['outcome'];
   @ApiProperty() relativePath!: string;
   @ApiProperty() storedPath!: string;
@@ -123,4 +127,8 @@ export class SameDeviceOverrideDto {
   @ApiProperty({ description: 'Let two roots on one device count as two copies (not two media): a warning shows on every card' })
   @IsBoolean()
   allow!: boolean;
+}
+
+export class MhlHashFormatDto {
+  @ApiProperty({ enum: ['xxh64', 'xxh128', 'md5', 'sha1'] }) @IsIn(['xxh64', 'xxh128', 'md5', 'sha1']) format!: 'xxh64' | 'xxh128' | 'md5' | 'sha1';
 }
