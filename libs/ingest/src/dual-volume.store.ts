@@ -121,6 +121,7 @@ export class DualVolumeStore extends DataStore {
       // Keep what is resumable: the next HEAD trims both staging files to the bytes both took.
       this.hashes.delete(id);
       if (err instanceof VolumeWriteError) await this.uploads.update(id, { error: err.message });
+      await this.currentOffset(row).catch(() => undefined); // trim both staging files to the bytes both took
       throw err;
     } finally {
       await p.close();
