@@ -1,0 +1,219 @@
+/**
+ * Card ingest benchmark (not a test). Ingests a synthetic card through the CLI into a running
+ * server over loopback, and in the same run times the baseline with standard tools: copy every
+ * file to the two destinations, fsync, drop the page cache, re-read both copies with xxhsum.
+ * Reports MB/s, the ratio StudioVault/baseline, and peak memory (VmHWM) of server and CLI.
+ *
+ *   npm run build && npx swc bench -d dist && node dist/bench/ingest.js [--scale=1] [--big] [--keep]
+ *
+ * Needs root (loop-mounted second device, drop_caches), Postgres on 127.0.0.1:5432, xxhsum.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+const REPO = join(__dirname, '..', '..');
+const NODE = join(REPO, 'node_modules', '.bin', 'node');
+const CLI = join(REPO, 'apps', 'cli', 'dist', 'studiovault.cjs');
+const SERVER = join(REPO, 'dist', 'apps', 'api', 'src', 'main.js');
+const MiB = 1024 * 1024;
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const scale = Number(args.get('scale') ?? 1);
+const big = args.has('big');
+const BENCH = args.get('dir') ?? '/work/bench-ingest';
+
+function sh(cmd: string, argv: string[], opts: { quiet?: boolean } = {}): string {
+  return execFileSync(cmd, argv, { stdio: opts.quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'inherit'] }).toString();
+}
+
+function dropCaches(): void {
+  sh('sync', []);
+  writeFileSync('/proc/sys/vm/drop_caches', '1\n');
+}
+
+/** The synthetic card of the issue: RAW-sized, JPEG-sized and video files of random content. */
+function makeCard(dir: string): number {
+  const files: [string, number][] = [];
+  for (let i = 1; i <= Math.round(60 * scale); i++) files.push([`DCIM/100CANON/IMG_${String(i).padStart(4, '0')}.CR3`, 50 * MiB]);
+  for (let i = 1; i <= Math.round(200 * scale); i++) files.push([`DCIM/101CANON/IMG_${String(i).padStart(4, '0')}.JPG`, 8 * MiB]);
+  for (let i = 1; i <= 2; i++) files.push([`PRIVATE/M4ROOT/CLIP/C${String(i).padStart(4, '0')}.MP4`, Math.round(1024 * scale) * MiB]);
+  let total = 0;
+  const chunk = randomBytes(16 * MiB);
+  for (const [rel, size] of files) {
+    const path = join(dir, rel);
+    total += size;
+    if (existsSync(path) && statSync(path).size === size) continue;
+    mkdirSync(join(path, '..'), { recursive: true });
+    const fd = openSync(path, 'w');
+    // fresh random bytes per file (a cheap xor of a random pool with the file index): no dedup anywhere
+    for (let off = 0; off < size; off += chunk.length) {
+      const part = Buffer.from(chunk.subarray(0, Math.min(chunk.length, size - off)));
+      part.writeUInt32LE(off ^ total, 0);
+      part[part.length - 1] ^= rel.length;
+      writeSync(fd, part);
+    }
+    closeSync(fd);
+  }
+  return total;
+}
+
+function mountSecondDevice(image: string, mnt: string, bytes: number): void {
+  if (sh('findmnt', ['-n', mnt], { quiet: true }).trim()) sh('umount', [mnt]);
+  rmSync(image, { force: true });
+  sh('truncate', ['-s', String(Math.ceil((bytes * 1.15 + 2 * 1024 * MiB) / MiB)) + 'M', image]);
+  sh('mkfs.ext4', ['-q', '-F', image]);
+  mkdirSync(mnt, { recursive: true });
+  sh('mount', ['-o', 'loop', image, mnt]);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Peak resident memory (VmHWM) of a running process, in MB. */
+function peakMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<{ code: number; out: string; peak: number; seconds: number }> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    let peak = 0;
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setInterval(() => {
+      try {
+        peak = Math.max(peak, peakMb(child.pid!));
+      } catch {
+        // exited
+      }
+    }, 100);
+    if (stdin !== undefined) child.stdin.end(stdin);
+    else child.stdin.end();
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolve({ code: code ?? -1, out, peak, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+    });
+  });
+}
+
+/** Baseline: cp to both destinations, fsync, drop caches, xxhsum both copies. */
+function baseline(card: string, destA: string, destB: string): number {
+  rmSync(destA, { recursive: true, force: true });
+  rmSync(destB, { recursive: true, force: true });
+  dropCaches();
+  const t0 = process.hrtime.bigint();
+  sh('cp', ['-r', card, destA]);
+  sh('cp', ['-r', card, destB]);
+  sh('sync', ['-f', destA]);
+  sh('sync', ['-f', destB]);
+  writeFileSync('/proc/sys/vm/drop_caches', '1\n');
+  sh('bash', ['-c', `find "${destA}" -type f -print0 | xargs -0 xxhsum -H1 > /dev/null`]);
+  sh('bash', ['-c', `find "${destB}" -type f -print0 | xargs -0 xxhsum -H1 > /dev/null`]);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function main(): Promise<void> {
+  for (const f of [CLI, SERVER]) if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build`);
+  mkdirSync(BENCH, { recursive: true });
+  const card = join(BENCH, 'card');
+  console.log(`generating the synthetic card in ${card} (scale ${scale})…`);
+  const bytes = makeCard(card);
+  const mnt = join(BENCH, 'second-device');
+  mountSecondDevice(join(BENCH, 'second-device.img'), mnt, bytes * 2 + (big ? 10 * 1024 * MiB : 0));
+  const primaryRoot = join(BENCH, 'primary');
+  const mirrorRoot = join(mnt, 'mirror');
+  const results: Record<string, unknown> = { cardBytes: bytes, files: Math.round(60 * scale) + Math.round(200 * scale) + 2 };
+
+  const base = baseline(card, join(BENCH, 'baseline-a'), join(mnt, 'baseline-b'));
+  rmSync(join(BENCH, 'baseline-a'), { recursive: true, force: true });
+  rmSync(join(mnt, 'baseline-b'), { recursive: true, force: true });
+  results.baseline = { seconds: base, mbPerS: bytes / MiB / base };
+  console.log(`baseline (cp ×2, fsync, xxhsum ×2 cold): ${base.toFixed(1)} s, ${(bytes / MiB / base).toFixed(0)} MiB/s`);
+
+  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS sv_bench_ingest WITH (FORCE)');
+  await admin.query('CREATE DATABASE sv_bench_ingest');
+  await admin.end();
+  rmSync(primaryRoot, { recursive: true, force: true });
+  rmSync(mirrorRoot, { recursive: true, force: true });
+  const port = await freePort();
+  const server: ChildProcess = spawn(NODE, [SERVER], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sv_bench_ingest',
+      STUDIOVAULT_DATA_DIR: join(BENCH, 'data'),
+      STUDIOVAULT_PRIMARY_ROOT: primaryRoot,
+      STUDIOVAULT_MIRROR_ROOT: mirrorRoot,
+      STUDIOVAULT_ADMIN_EMAIL: 'bench@studio.test',
+      STUDIOVAULT_ADMIN_PASSWORD: 'bench password 123',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) break;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const cliEnv = { PATH: process.env.PATH, HOME: BENCH, STUDIOVAULT_CONFIG: join(BENCH, 'cli.json'), STUDIOVAULT_STATE_DIR: join(BENCH, 'state') };
+  rmSync(join(BENCH, 'state'), { recursive: true, force: true });
+  await run(NODE, [CLI, 'login', '--server', url, '--email', 'bench@studio.test', '--password-stdin'], cliEnv, 'bench password 123\n');
+  await run(NODE, [CLI, 'projects', 'create', 'Bench', '--slug', 'bench'], cliEnv);
+  dropCaches();
+  const ingest = await run(NODE, [CLI, 'ingest', card, '--project', 'bench', '--label', 'BENCH1', '--json'], cliEnv);
+  const serverPeak = peakMb(server.pid!);
+  results.studiovault = { seconds: ingest.seconds, mbPerS: bytes / MiB / ingest.seconds, exitCode: ingest.code, cliPeakMb: ingest.peak, serverPeakMb: serverPeak };
+  results.ratio = ingest.seconds / base;
+  console.log(`StudioVault (CLI → server → 2 volumes, verified): ${ingest.seconds.toFixed(1)} s, ${(bytes / MiB / ingest.seconds).toFixed(0)} MiB/s, exit ${ingest.code}`);
+  console.log(`ratio StudioVault/baseline: ${(ingest.seconds / base).toFixed(2)} (target ≤ 1.25)`);
+  console.log(`peak memory: server ${serverPeak.toFixed(0)} MB, CLI ${ingest.peak.toFixed(0)} MB (target < 300 MB each)`);
+
+  if (big) {
+    const bigCard = join(BENCH, 'bigcard');
+    const f = join(bigCard, 'PRIVATE/M4ROOT/CLIP/C9999.MP4');
+    if (!existsSync(f) || statSync(f).size !== 10 * 1024 * MiB) {
+      mkdirSync(join(f, '..'), { recursive: true });
+      sh('bash', ['-c', `head -c ${10 * 1024 * MiB} /dev/urandom > "${f}"`]);
+    }
+    dropCaches();
+    const one = await run(NODE, [CLI, 'ingest', bigCard, '--project', 'bench', '--label', 'BIG1', '--json'], cliEnv);
+    const serverPeakBig = peakMb(server.pid!);
+    results.bigFile = { seconds: one.seconds, mbPerS: (10 * 1024) / one.seconds, cliPeakMb: one.peak, serverPeakMb: serverPeakBig, exitCode: one.code };
+    console.log(`10 GiB file: ${one.seconds.toFixed(1)} s, peak memory server ${serverPeakBig.toFixed(0)} MB, CLI ${one.peak.toFixed(0)} MB`);
+  }
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  mkdirSync(join(REPO, 'bench', 'out'), { recursive: true });
+  writeFileSync(join(REPO, 'bench', 'out', 'ingest.json'), JSON.stringify({ at: new Date().toISOString(), scale, ...results }, null, 2));
+  console.log(JSON.stringify(results, null, 2));
+  if (!args.has('keep')) {
+    sh('umount', [mnt]);
+    rmSync(join(BENCH, 'second-device.img'), { force: true });
+    rmSync(primaryRoot, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
