@@ -28,6 +28,7 @@ export class JobQueue implements OnApplicationShutdown {
   private boss?: PgBoss;
   private started?: Promise<void>;
   private working = false;
+  private stopping = false;
 
   constructor(@Inject(JOB_QUEUE_OPTIONS) private readonly options: JobQueueOptions) {}
 
@@ -47,7 +48,9 @@ export class JobQueue implements OnApplicationShutdown {
         migrate: true,
         maintenanceIntervalSeconds: this.options.maintenanceIntervalSeconds ?? 60,
       });
-      boss.on('error', (err) => this.log.error(`job queue: ${err.message}`));
+      // After stop begins, the database going away (embedded Postgres stopping next) is expected.
+      this.stopping = false;
+      boss.on('error', (err) => (this.stopping ? this.log.debug(`job queue (stopping): ${err.message}`) : this.log.error(`job queue: ${err.message}`)));
       await boss.start();
       for (const name of Object.values(JobName)) {
         const def = this.definition(name);
@@ -110,6 +113,7 @@ export class JobQueue implements OnApplicationShutdown {
     await this.started.catch(() => undefined);
     const boss = this.boss;
     if (!boss) return;
+    this.stopping = true;
     await new Promise<void>((resolve) => {
       boss.once('stopped', () => resolve());
       void boss.stop({ graceful: this.working, timeout: timeoutMs, wait: false });
