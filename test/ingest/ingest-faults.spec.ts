@@ -129,6 +129,25 @@ describe('card ingest: bad input and faults', () => {
     expect(readFileSync(join(mirror, seal.body.storedPath)).equals(data)).toBe(true);
   });
 
+  it('removes uploads abandoned past the expiration, with their staged bytes', async () => {
+    const created = await create({ cardId, relativePath: 'DCIM/ABANDONED.JPG' }, 1000).expect(201);
+    const id = created.headers.location.split('/').pop()!;
+    await t.http().patch(`/files/${id}`).set('Tus-Resumable', '1.0.0').set('Upload-Offset', '0').set('Content-Type', 'application/offset+octet-stream').auth(t.admin, { type: 'bearer' }).send(randomBytes(300)).expect(204);
+    expect(stagingFiles(primary)).toContain(`${id}.part`);
+    const { Client } = await import('pg');
+    const pg = new Client({ connectionString: t.db.url });
+    await pg.connect();
+    await pg.query(`UPDATE uploads SET created_at = now() - interval '8 days' WHERE id = $1`, [id]);
+    const { TusUploads } = await import('@studiovault/ingest');
+    const { removed } = await t.app.get(TusUploads).expireAbandoned();
+    expect(removed).toBeGreaterThanOrEqual(1);
+    expect(stagingFiles(primary)).not.toContain(`${id}.part`);
+    expect(stagingFiles(mirror)).not.toContain(`${id}.part`);
+    expect((await pg.query('SELECT state FROM uploads WHERE id = $1', [id])).rows[0].state).toBe('aborted');
+    await pg.end();
+    await t.http().head(`/files/${id}`).set('Tus-Resumable', '1.0.0').auth(t.admin, { type: 'bearer' }).expect(404);
+  });
+
   it('refuses a card that does not fit, naming the volume and the bytes missing', async () => {
     const res = await t.http().post('/api/projects/faults/cards').auth(t.admin, { type: 'bearer' }).send({ label: 'HUGE', files: 1, bytes: 2 ** 50 }).expect(507);
     expect(res.body.code).toBe('INSUFFICIENT_STORAGE');

@@ -5,6 +5,7 @@ import { Server } from '@tus/server';
 import { DataSource } from 'typeorm';
 import { AppError, statusOf } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
+import { JobName, OnJob } from '@studiovault/jobs';
 import { DualVolumeStore } from './dual-volume.store';
 import { IngestService } from './ingest.service';
 import { VolumeWriteError } from './volume-files';
@@ -46,6 +47,12 @@ export class TusUploads {
       },
       onResponseError: (_req, err) => toTusError(err),
     });
+  }
+
+  /** The tus expiration extension: abandoned uploads go, with their staged bytes on both volumes. */
+  @OnJob(JobName.UploadsExpire)
+  async expireAbandoned(): Promise<{ removed: number }> {
+    return { removed: await this.server.cleanUpExpiredUploads() };
   }
 
   handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,6 +8,8 @@ export enum JobName {
   CardsSeal = 'cards.seal',
   /** Copy files that are missing on a volume (the mirror was offline) and verify them. */
   CopiesRepair = 'copies.repair',
+  /** Remove uploads abandoned for longer than the tus expiration (7 days), with their staged bytes. */
+  UploadsExpire = 'uploads.expire',
 }
 
 export interface JobDefinition {
@@ -31,5 +33,6 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   // A 1 GiB video re-read twice from HDD takes ~10 s; allow for slow pools.
   [JobName.AssetsVerify]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 1800 },
   [JobName.CardsSeal]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 600 },
+  [JobName.UploadsExpire]: { policy: 'stately', retryLimit: 2, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 600, cron: '23 3 * * *' },
   [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };
