@@ -198,5 +198,18 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
     expect(m.state).toBe('mismatch');
     expect(m.error).toContain(sourceHashes(data).xxh64);
     expect(m.observedXxh64).not.toBe(sourceHashes(data).xxh64);
+    const only = (await t.http().get(`/api/cards/${c}/files?notVerified=true`).auth(viewer, { type: 'bearer' }).expect(200)).body.items;
+    expect(only.map((x: { relativePath: string }) => x.relativePath)).toEqual(['DCIM/IMG_9999.CR3']);
+    const notVerifiedA = (await t.http().get(`/api/cards/${cardA}/files?notVerified=true`).auth(viewer, { type: 'bearer' }).expect(200)).body.items;
+    expect(notVerifiedA).toEqual([]);
+  });
+
+  it('seals on arrival when the client sent its hashes with the upload, and a later seal answers the same', async () => {
+    const c = (await announce('META1', 1, 0)).id;
+    const data = randomBytes(20_000);
+    const { url } = await tusUpload({ base: t.base, token: editor, cardId: c, relativePath: 'DCIM/META.JPG', data, metadata: sourceHashes(data) });
+    const again = await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(editor, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
+    expect(again.body.outcome).toBe('stored');
+    await waitFor(() => card(c), (x) => x.state === 'verified');
   });
 });

@@ -1091,6 +1091,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 after?: string;
+                /** @description Only files not (yet) verified on two devices, at risk included */
+                notVerified?: "true" | "false";
             };
             header?: never;
             path: {

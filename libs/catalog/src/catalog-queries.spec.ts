@@ -170,6 +170,7 @@ describe('CatalogQueries (real Postgres)', () => {
         version: 1,
         size: '25000000',
         protection: 'immutable',
+        protectionReason: null,
         xxh64: xxh64Of(9),
         sha256: sha256Of(9),
         captureTime: captureOf(9),

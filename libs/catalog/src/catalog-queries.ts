@@ -65,6 +65,8 @@ export interface CardFileRow {
   version: number;
   size: string;
   protection: ProtectionLevel;
+  /** Why the level is what it is (at risk: which copy and both hashes). */
+  protectionReason: string | null;
   xxh64: string | null;
   sha256: string | null;
   captureTime: Date | null;
@@ -127,26 +129,28 @@ export class CatalogQueries {
    * One card's files, ordered by NFC path then id, keyset-paged on (relative_path_nfc, id).
    * An unknown card gives an empty page.
    */
-  async listCardFiles(cardId: string, page: PageRequest): Promise<Page<CardFileRow>> {
+  async listCardFiles(cardId: string, page: PageRequest, filter: { notVerified?: boolean } = {}): Promise<Page<CardFileRow>> {
     assertUuid('cardId', cardId);
     const limit = checkLimit(page.limit);
     const after = page.after ? decodeCardFilesCursor(page.after) : null;
     // ORDER BY and the keyset compare name a.id (bigint): a bare `id` in ORDER BY would pick
     // the output column id::text and order "10" before "9".
     const columns = `a.id::text AS id, a.relative_path, a.relative_path_nfc, a.version, a.size::text AS size,
-      a.protection, a.xxh64, a.sha256, a.capture_time`;
+      a.protection, a.protection_reason, a.xxh64, a.sha256, a.capture_time`;
+    // "not verified": below verified, or at risk (fail-closed: an unknown level counts)
+    const only = filter.notVerified ? `AND a.protection NOT IN ('verified', 'offsite', 'immutable', 'drilled')` : '';
     // limit + 1 rows tell whether another page exists without a second query.
     const rows: RawCardFile[] = after
       ? await this.dataSource.query(
           `SELECT ${columns} FROM assets a
-            WHERE a.card_id = $1 AND (a.relative_path_nfc, a.id) > ($2::text, $3::bigint)
+            WHERE a.card_id = $1 AND (a.relative_path_nfc, a.id) > ($2::text, $3::bigint) ${only}
             ORDER BY a.relative_path_nfc, a.id
             LIMIT $4`,
           [cardId, after.path, after.id, limit + 1],
         )
       : await this.dataSource.query(
           `SELECT ${columns} FROM assets a
-            WHERE a.card_id = $1
+            WHERE a.card_id = $1 ${only}
             ORDER BY a.relative_path_nfc, a.id
             LIMIT $2`,
           [cardId, limit + 1],
@@ -279,6 +283,7 @@ interface RawCardFile {
   version: number;
   size: string;
   protection: ProtectionLevel;
+  protection_reason: string | null;
   xxh64: string | null;
   sha256: string | null;
   capture_time: Date | null;
@@ -313,6 +318,7 @@ function toCardFileRow(r: RawCardFile): CardFileRow {
     version: r.version,
     size: r.size,
     protection: r.protection,
+    protectionReason: r.protection_reason,
     xxh64: r.xxh64,
     sha256: r.sha256,
     captureTime: r.capture_time,

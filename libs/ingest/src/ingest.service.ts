@@ -340,7 +340,7 @@ export class IngestService {
         // Re-ingest of the same file: nothing new to store.
         await vols.primary.removePart(uploadId);
         await vols.mirror?.removePart(uploadId);
-        await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: identical.id, clientXxh64: client.xxh64, clientSha256: client.sha256 });
+        await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: identical.id, outcome: 'duplicate', clientXxh64: client.xxh64, clientSha256: client.sha256 });
         return { assetId: identical.id, outcome: 'duplicate', relativePath: identical.relativePath, storedPath: identical.storedPath ?? '', protection: identical.protection };
       }
       // The mirror slot of a dual-slot camera: the same file at the same path on another card of the project.
@@ -406,7 +406,7 @@ export class IngestService {
            state = CASE WHEN state IN ('announced','uploading') THEN 'copied' ELSE state END, updated_at = now() WHERE id = $1`,
         [card.id, upload.size],
       );
-      await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: asset.id, clientXxh64: client.xxh64, clientSha256: client.sha256 });
+      await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: asset.id, outcome, clientXxh64: client.xxh64, clientSha256: client.sha256 });
       return { assetId: asset.id, outcome, relativePath: upload.relativePath, storedPath, protection: asset.protection };
     });
     // After the commit, so the worker finds the asset.
@@ -431,14 +431,14 @@ export class IngestService {
         await v.removePart(upload.id);
       }
     }
-    await this.db.getRepository(UploadEntity).update(upload.id, { state: 'sealed', clientXxh64: client.xxh64, clientSha256: client.sha256 });
+    await this.db.getRepository(UploadEntity).update(upload.id, { state: 'sealed', outcome: 'history', clientXxh64: client.xxh64, clientSha256: client.sha256 });
     return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath, protection: ProtectionLevel.Copied };
   }
 
   private async sealedResult(upload: UploadEntity): Promise<SealResult> {
     if (!upload.assetId) return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath: '', protection: ProtectionLevel.Copied };
     const a = (await this.db.getRepository(AssetEntity).findOne({ where: { id: upload.assetId! } }))!;
-    return { assetId: a.id, outcome: 'duplicate', relativePath: a.relativePath, storedPath: a.storedPath ?? '', protection: a.protection };
+    return { assetId: a.id, outcome: upload.outcome ?? 'duplicate', relativePath: a.relativePath, storedPath: a.storedPath ?? '', protection: a.protection };
   }
 
   // ---- verification ----------------------------------------------------------------------

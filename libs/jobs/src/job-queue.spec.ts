@@ -54,6 +54,21 @@ describe('job queue (pg-boss in the catalog Postgres)', () => {
     await pg.query('TRUNCATE runs');
   }, 60_000);
 
+  it('runs a backlog back to back, not one job per polling interval', async () => {
+    const q = new JobQueue({ connectionString: db.url, maintenanceIntervalSeconds: 1, pollingIntervalSeconds: 2, definitions: { [JobName.VolumesCheck]: { policy: 'standard' } } });
+    await q.start('producer');
+    let done = 0;
+    await q.work(JobName.VolumesCheck, 1, async () => {
+      done++;
+    });
+    await Promise.all(Array.from({ length: 30 }, () => q.send(JobName.VolumesCheck, {})));
+    const t0 = Date.now();
+    await waitFor(async () => done >= 30);
+    // 30 jobs with a 2 s polling interval would take a minute if each waited for the next poll.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await q.stop(2000);
+  }, 60_000);
+
   it('a stately job is queued once while one is waiting (cron ticks do not pile up)', async () => {
     const q = new JobQueue({ connectionString: db.url, ...FAST });
     await q.start('producer');

@@ -29,6 +29,7 @@ export class JobQueue implements OnApplicationShutdown {
   private started?: Promise<void>;
   private working = false;
   private stopping = false;
+  private readonly workers = new Map<JobName, string[]>();
 
   constructor(@Inject(JOB_QUEUE_OPTIONS) private readonly options: JobQueueOptions) {}
 
@@ -74,15 +75,23 @@ export class JobQueue implements OnApplicationShutdown {
   /** Queues a job; returns its id, or null when a singleton is already queued. */
   async send(name: JobName, data: object = {}, options: { singletonKey?: string; startAfterSeconds?: number } = {}): Promise<string | null> {
     const boss = await this.ready();
-    return boss.send(name, data, { singletonKey: options.singletonKey, startAfter: options.startAfterSeconds });
+    const id = await boss.send(name, data, { singletonKey: options.singletonKey, startAfter: options.startAfterSeconds });
+    if (id && !options.startAfterSeconds) for (const w of this.workers.get(name) ?? []) boss.notifyWorker(w);
+    return id;
   }
 
-  /** Registers a handler; jobs are fetched one at a time per slot. */
+  /**
+   * Registers a handler; jobs are fetched one at a time per slot. pg-boss sleeps for the
+   * polling interval after every fetch, so a slot wakes itself after each job (a backlog
+   * runs back to back) and `send` wakes this process's slots of that queue.
+   */
   async work(name: JobName, concurrency: number, handler: JobHandler): Promise<void> {
     const boss = await this.ready();
     this.working = true;
+    const ids = this.workers.get(name) ?? [];
     for (let i = 0; i < concurrency; i++) {
-      await boss.work(name, { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async ([job]) => {
+      let workerId = '';
+      workerId = await boss.work(name, { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async ([job]) => {
         const started = Date.now();
         try {
           const meta = job as unknown as { id: string; retryCount?: number };
@@ -92,9 +101,13 @@ export class JobQueue implements OnApplicationShutdown {
         } catch (err) {
           this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
           throw err;
+        } finally {
+          if (workerId) boss.notifyWorker(workerId);
         }
       });
+      ids.push(workerId);
     }
+    this.workers.set(name, ids);
   }
 
   async getJob(name: JobName, id: string) {
@@ -120,6 +133,7 @@ export class JobQueue implements OnApplicationShutdown {
     });
     this.boss = undefined;
     this.started = undefined;
+    this.workers.clear();
   }
 
   private async ready(): Promise<PgBoss> {

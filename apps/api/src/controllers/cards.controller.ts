@@ -59,24 +59,20 @@ export class CardsController {
   @ApiNotFound()
   async files(@Param('id', uuidPipe) id: string, @Query() q: CardFilesQueryDto): Promise<CardFilesDto> {
     await this.ingest.getCard(id);
-    const page = await this.queries.listCardFiles(id, { limit: q.limit ?? 200, after: q.after });
+    const page = await this.queries.listCardFiles(id, { limit: q.limit ?? 200, after: q.after }, { notVerified: q.notVerified === 'true' });
     const ids = page.rows.map((r) => r.id);
     const [copies, volumes] = await Promise.all([
       ids.length ? this.db.getRepository(CopyEntity).find({ where: { assetId: In(ids) }, order: { id: 'ASC' } }) : [],
       this.db.getRepository(StorageVolumeEntity).find(),
     ]);
     const role = new Map(volumes.map((v) => [v.id, v.role]));
-    const reasons: { id: string; protection_reason: string | null }[] = ids.length
-      ? await this.db.query('SELECT id::text, protection_reason FROM assets WHERE id = ANY($1::bigint[])', [ids])
-      : [];
-    const reasonOf = new Map(reasons.map((r) => [r.id, r.protection_reason]));
     return {
       items: page.rows.map((r) => ({
         id: r.id,
         relativePath: r.relativePath,
         size: Number(r.size),
         protection: r.protection,
-        protectionReason: reasonOf.get(r.id) ?? null,
+        protectionReason: r.protectionReason,
         xxh64: r.xxh64,
         sha256: r.sha256,
         captureTime: r.captureTime?.toISOString() ?? null,

@@ -117,6 +117,10 @@ export class CardFilesDto {
 export class CardFilesQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
   @ApiPropertyOptional({ maxLength: 8192 }) @IsOptional() @IsString() @MaxLength(8192) after?: string;
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only files not (yet) verified on two devices, at risk included' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  notVerified?: 'true' | 'false';
 }
 
 export class SafeToFormatRuleDto {

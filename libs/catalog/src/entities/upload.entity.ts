@@ -19,6 +19,8 @@ export class UploadEntity {
   @Column({ type: 'varchar', length: 16 }) state!: UploadState;
   @Column({ name: 'mirror_state', type: 'varchar', length: 16 }) mirrorState!: MirrorUploadState;
   @Column({ name: 'asset_id', type: 'bigint', nullable: true }) assetId!: string | null;
+  /** What the seal decided: stored, duplicate, twin, version, history. */
+  @Column({ type: 'varchar', length: 16, nullable: true }) outcome!: 'stored' | 'duplicate' | 'twin' | 'version' | 'history' | null;
   @Column({ type: 'text', nullable: true }) error!: string | null;
   @Column({ name: 'created_by', type: 'uuid', nullable: true }) createdBy!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
