@@ -189,6 +189,7 @@ describe('CatalogQueries (real Postgres)', () => {
         version: 1,
         size: '1000',
         protection: 'uploading',
+        protectionReason: null,
         xxh64: null,
         sha256: null,
         captureTime: null,
