@@ -14,6 +14,11 @@ export function useVolumes() {
   const error = useState<string | null>('sv-volumes-error', () => null);
 
   const sameDevice = computed(() => (volumes.value ?? []).some((v) => v.sameDevice));
+  /** An admin let two copies on one device count as verified (the server sets it on both volumes). */
+  const sameDeviceOverride = computed(() => {
+    const list = volumes.value ?? [];
+    return list.length > 0 && list.every((v) => v.sameDeviceOverride);
+  });
 
   const health = computed<VolumeHealth>(() => {
     const list = volumes.value;
@@ -44,5 +49,5 @@ export function useVolumes() {
     }
   }
 
-  return { volumes, error, sameDevice, health, summary, load };
+  return { volumes, error, sameDevice, sameDeviceOverride, health, summary, load };
 }
