@@ -62,7 +62,11 @@ function makeCard(dir: string): number {
 }
 
 function mountSecondDevice(image: string, mnt: string, bytes: number): void {
-  if (sh('findmnt', ['-n', mnt], { quiet: true }).trim()) sh('umount', [mnt]);
+  try {
+    sh('umount', [mnt], { quiet: true });
+  } catch {
+    // not mounted
+  }
   rmSync(image, { force: true });
   sh('truncate', ['-s', String(Math.ceil((bytes * 1.15 + 2 * 1024 * MiB) / MiB)) + 'M', image]);
   sh('mkfs.ext4', ['-q', '-F', image]);

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export NX_DAEMON=false
 
 bash scripts/ensure-test-deps.sh
+# The off-site tests start a throwaway Ceph RGW (scripts/rgw/start.sh); stop it when the suite ends.
+trap 'bash scripts/rgw/stop.sh >/dev/null 2>&1 || true' EXIT
 echo "== build"; npm run -s build
 echo "== lint"; nx show projects >/dev/null && npm run -s lint
 echo "== typecheck"; tsc -p tsconfig.json

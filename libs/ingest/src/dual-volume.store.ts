@@ -19,6 +19,7 @@ interface HashState {
 }
 
 const EXPIRE_MS = 7 * 24 * 3600_000;
+const WRITE_BATCH = 4 * 1024 * 1024;
 
 /**
  * The tus data store of StudioVault: each upload is received once and written to the
@@ -105,16 +106,29 @@ export class DualVolumeStore extends DataStore {
     try {
       m = writeMirror ? await mirror!.openPart(id) : undefined;
       let position = offset;
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (position + chunk.length > size) throw ERRORS.ERR_SIZE_EXCEEDED;
-        await Promise.all([
-          primary.wrap(() => writeAll(p, chunk, position)),
-          m ? mirror!.wrap(() => writeAll(m!, chunk, position)) : undefined,
-        ]);
-        state.hasher.update(chunk);
-        position += chunk.length;
+      // Network chunks are small (16-64 KiB): gather a few MiB and write them with one writev per volume.
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      const flush = async () => {
+        if (!batchBytes) return;
+        const at = position;
+        await Promise.all([primary.wrap(() => writeAll(p, batch, at)), m ? mirror!.wrap(() => writeAll(m!, batch, at)) : undefined]);
+        for (const b of batch) state.hasher.update(b);
+        position += batchBytes;
         state.offset = position;
+        batch = [];
+        batchBytes = 0;
+      };
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (position + batchBytes + chunk.length > size) {
+          await flush();
+          throw ERRORS.ERR_SIZE_EXCEEDED;
+        }
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BATCH) await flush();
       }
+      await flush();
       if (position === size) await this.finish(row, state, p, m);
       return position;
     } catch (err) {
@@ -202,10 +216,22 @@ export class DualVolumeStore extends DataStore {
   }
 }
 
-async function writeAll(fh: FileHandle, chunk: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
+/** Writes the buffers at `position`, continuing after short writes. */
+async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  while (rest.length) {
+    const { bytesWritten } = await fh.writev(rest, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = next;
   }
 }
