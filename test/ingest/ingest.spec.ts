@@ -161,7 +161,7 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
       expect(res.body.storedPath).toBe(`${YEAR}/anna-ben/A001/${p}`);
     }
     expect(existsSync(join(primary, YEAR, 'anna-ben', 'B001'))).toBe(false);
-    const c = await card(twin);
+    const c = await waitFor(() => card(twin), (x) => x.state === 'verified');
     expect(c.levels.verified).toBe(2);
     expect(c.verdict.safe).toBe(true);
   });

@@ -18,7 +18,8 @@ export class Api {
 
   constructor(
     readonly server: string,
-    token?: string,
+    /** The credential (never printed); the tus uploads of `ingest` send it too. */
+    readonly token?: string,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {
     const timed: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
@@ -89,7 +90,7 @@ function isErrorBody(body: unknown): body is { code: string; message: string } {
   );
 }
 
-const REASONS: Record<string, string> = {
+export const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is StudioVault running, and is the port right?)',
   ENOTFOUND: 'host name not found',
   EAI_AGAIN: 'host name lookup failed (DNS)',
@@ -109,7 +110,7 @@ function networkFailure(err: unknown, timeoutMs: number): string | undefined {
   if (!(err instanceof TypeError) || !/fetch failed/i.test(err.message)) return undefined;
   const cause = err.cause as (Error & { code?: string }) | undefined;
   const code = cause?.code ?? '';
-  if (REASONS[code]) return `${REASONS[code]} (${code})`;
+  if (NETWORK_REASONS[code]) return `${NETWORK_REASONS[code]} (${code})`;
   // fetch refuses ports reserved for other protocols (1, 25, 6000, 10080, …).
   if (cause?.message === 'bad port')
     return 'fetch refuses to connect to this port (reserved for another protocol); use the port StudioVault listens on';

@@ -53,3 +53,14 @@ export function notLoggedIn(server?: string): CliError {
 export function cancelled(): CliError {
   return new CliError(CliErrorCode.Cancelled, 'cancelled', ExitCode.Cancelled);
 }
+
+/**
+ * The command printed its whole result (with --json, its one document) and only sets the
+ * exit code: main prints nothing more.
+ */
+export class SilentExit extends Error {
+  override name = 'SilentExit';
+  constructor(readonly exitCode: ExitCode) {
+    super(`exit ${exitCode}`);
+  }
+}

@@ -9,14 +9,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { registerAuthCommands } from './commands/auth';
+import { registerIngestCommand } from './commands/ingest';
 import { registerProjectsCommands } from './commands/projects';
-import { CliError, CliErrorCode, ExitCode, usageError } from './errors';
+import { registerStatusCommand } from './commands/status';
+import { CliError, CliErrorCode, ExitCode, SilentExit, usageError } from './errors';
 import { Output } from './output';
 import { normalizeServerUrl, option } from './validate';
 
 export function createProgram(): Command {
   const program = new Command('studiovault')
-    .description("StudioVault workstation CLI: sign in to your studio's StudioVault and work with its projects")
+    .description("StudioVault workstation CLI: sign in to your studio's StudioVault, work with its projects, ingest camera cards")
     .version(version, '-V, --version', 'print the version')
     .addOption(
       new Option(
@@ -38,12 +40,15 @@ export function createProgram(): Command {
         '  STUDIOVAULT_SERVER   server URL (overrides the config file)',
         '  STUDIOVAULT_TOKEN    personal API token (overrides the config file)',
         '  STUDIOVAULT_CONFIG   config file (default: $XDG_CONFIG_HOME/studiovault/config.json or ~/.config/studiovault/config.json)',
+        '  STUDIOVAULT_STATE_DIR  where ingest keeps its resume state (default: $XDG_STATE_HOME/studiovault or ~/.local/state/studiovault)',
         '',
         'Exit codes: 0 ok, 1 failed (the server said no), 2 usage error or not logged in, 3 server unreachable.',
       ].join('\n'),
     );
   registerAuthCommands(program);
   registerProjectsCommands(program);
+  registerIngestCommand(program);
+  registerStatusCommand(program);
   return program;
 }
 
@@ -73,6 +78,7 @@ export async function run(args: string[]): Promise<number> {
   } catch (err) {
     // --help and --version end in a CommanderError with exit code 0.
     if (err instanceof CommanderError && err.exitCode === 0) return ExitCode.Ok;
+    if (err instanceof SilentExit) return err.exitCode;
     const error = toCliError(err);
     new Output(wantsJson(args)).error(error);
     if (error.code === CliErrorCode.Internal && process.env.STUDIOVAULT_DEBUG && err instanceof Error)

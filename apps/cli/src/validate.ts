@@ -66,3 +66,15 @@ export function option<T>(check: (raw: string) => T): (raw: string) => T {
     }
   };
 }
+
+/** A card label (a folder name on the NAS): the rules of the server's parseCardLabel, checked early. */
+export function cardLabel(raw: string): string {
+  const value = raw.normalize('NFC').trim();
+  if (!value) throw new Error('the card label must not be blank');
+  if (value.length > 100) throw new Error('the card label must have at most 100 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value) || /[/\\]/.test(value) || value.startsWith('.')) {
+    throw new Error(`"${value}" cannot be a card label: a plain folder name, without "/", "\\", control characters or a leading "."`);
+  }
+  return value;
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { HashFormat, hashFile, sealCardFolder } from '@studiovault/ascmhl';
 import { AssetEntity, CardEntity, ProjectEntity, SettingEntity } from '@studiovault/catalog';
-import { ProtectionLevel, VolumeState } from '@studiovault/contracts';
+import { CardState, ProtectionLevel, VolumeState } from '@studiovault/contracts';
 import { JobName, OnJob } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
 import { cardFolder } from './card-paths';
@@ -74,7 +74,7 @@ export class CardSealService {
       .getMany();
     const format = await this.hashFormat();
     const report: CardSealReport = { volumes: [] };
-    if (!assets.length) return report;
+    if (!assets.length) return this.finishSeal(card, report); // a twin card stores nothing of its own
     const creationDate = new Date();
     const prefix = `${folder}/`;
     for (const v of await this.volumes.list()) {
@@ -105,7 +105,16 @@ export class CardSealService {
       report.volumes.push({ role: v.role, generation: sealed.written.fileName, sequenceNumber: sealed.written.sequenceNumber, mismatched: mismatched.map((m) => m.path) });
       this.log.log(`Sealed ${folder} on the ${v.role} volume: ${sealed.written.fileName}${mismatched.length ? `, ${mismatched.length} file(s) differ from the card's history` : ''}`);
     }
-    if (report.volumes.some((r) => r.mismatched.length)) await this.ingest.afterAssetChange(cardId);
+    return this.finishSeal(card, report);
+  }
+
+  /** The card is "verified" once sealed with every file matching; a mismatch with its history puts it at risk. */
+  private async finishSeal(card: CardEntity, report: CardSealReport): Promise<CardSealReport> {
+    if (report.volumes.some((r) => r.mismatched.length)) {
+      await this.ingest.afterAssetChange(card.id);
+    } else {
+      await this.db.getRepository(CardEntity).update({ id: card.id, state: CardState.Verifying }, { state: CardState.Verified, verifiedAt: new Date() });
+    }
     return report;
   }
 }

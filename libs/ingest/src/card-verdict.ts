@@ -10,6 +10,8 @@ export interface VerdictInput {
   /** The two volumes share a device. */
   sameDevice: boolean;
   sameDeviceOverride: boolean;
+  /** The card's ASC MHL generation is written and its files checked against the card's own history. */
+  sealed: boolean;
   offsiteTargets: number;
   /** Files of the card whose off-site upload has started (or finished). */
   offsiteStarted: number;
@@ -32,6 +34,7 @@ export function cardVerdict(v: VerdictInput): CardVerdict {
   if (total < v.announcedFiles) return { safe: false, reason: `${v.announcedFiles - total} of ${v.announcedFiles} file(s) not received` };
   if (v.sameDevice && !v.sameDeviceOverride) return { safe: false, reason: 'both volumes are on the same device: not two media' };
   if (verified < total) return { safe: false, reason: `${total - verified} of ${total} file(s) not yet verified on two devices` };
+  if (!v.sealed) return { safe: false, reason: 'writing the ASC MHL seal of the card' };
   if (v.rule === SafeToFormatRule.TwoLocalAndOffsiteStarted) {
     if (v.offsiteTargets === 0) return { safe: false, reason: 'no off-site target' };
     if (v.offsiteStarted < total) return { safe: false, reason: `${total - v.offsiteStarted} of ${total} file(s) not yet started off-site` };

@@ -223,6 +223,7 @@ export class IngestService {
       uploadsInFlight,
       sameDevice,
       sameDeviceOverride: override,
+      sealed: card.state === CardState.Verified,
       offsiteTargets: targets,
       offsiteStarted,
     });
@@ -549,12 +550,14 @@ export class IngestService {
     let state: CardState;
     if (byLevel[ProtectionLevel.AtRisk]) state = CardState.AtRisk;
     else if (uploadsInFlight > 0 || (card.announcedFiles !== null && total < card.announcedFiles)) state = total ? CardState.Uploading : CardState.Announced;
-    else if (total > 0 && verified === total) state = CardState.Verified;
+    // Every file verified: the card is "verifying" until its ASC MHL generation is written
+    // (and the files checked against any history the card brought); the seal job makes it "verified".
+    else if (total > 0 && verified === total) state = card.state === CardState.Verified ? CardState.Verified : CardState.Verifying;
     else state = CardState.Copied;
     if (state !== card.state) {
-      await this.db.getRepository(CardEntity).update(cardId, { state, verifiedAt: state === CardState.Verified ? new Date() : null });
+      await this.db.getRepository(CardEntity).update(cardId, { state, verifiedAt: state === CardState.Verified ? card.verifiedAt : null });
     }
-    if (state === CardState.Verified && card.state !== CardState.Verified) {
+    if (state === CardState.Verifying && card.state !== CardState.Verifying) {
       await this.queue.send(JobName.CardsSeal, { cardId }, { singletonKey: cardId });
     }
   }
