@@ -21,14 +21,22 @@ function depConstraints(forTests) {
   ];
 }
 
-const boundaries = (forTests) => [
-  'error',
-  { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints(forTests) },
-];
+const boundaries = (forTests) => ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints: depConstraints(forTests) }];
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/.nuxt/**', '**/.output/**', 'libs/api-client/src/schema.ts', '**/*.vue', '**/*.js', '**/*.cjs', '**/*.mjs', 'bench/out/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.nuxt/**',
+      '**/.output/**',
+      'libs/api-client/src/schema.ts',
+      '**/*.vue',
+      '**/*.js',
+      '**/*.cjs',
+      '**/*.mjs',
+      'bench/out/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

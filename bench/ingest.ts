@@ -52,7 +52,7 @@ function makeCard(dir: string): number {
     // fresh random bytes per file (a cheap xor of a random pool with the file index): no dedup anywhere
     for (let off = 0; off < size; off += chunk.length) {
       const part = Buffer.from(chunk.subarray(0, Math.min(chunk.length, size - off)));
-      part.writeUInt32LE(off ^ total, 0);
+      part.writeUInt32LE((off ^ total) >>> 0, 0);
       part[part.length - 1] ^= rel.length;
       writeSync(fd, part);
     }
@@ -90,7 +90,12 @@ function peakMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<{ code: number; out: string; peak: number; seconds: number }> {
+function run(
+  cmd: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  stdin?: string,
+): Promise<{ code: number; out: string; peak: number; seconds: number }> {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -179,16 +184,29 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const cliEnv = { PATH: process.env.PATH, HOME: BENCH, STUDIOVAULT_CONFIG: join(BENCH, 'cli.json'), STUDIOVAULT_STATE_DIR: join(BENCH, 'state') };
+  const cliEnv = {
+    PATH: process.env.PATH,
+    HOME: BENCH,
+    STUDIOVAULT_CONFIG: join(BENCH, 'cli.json'),
+    STUDIOVAULT_STATE_DIR: join(BENCH, 'state'),
+  };
   rmSync(join(BENCH, 'state'), { recursive: true, force: true });
   await run(NODE, [CLI, 'login', '--server', url, '--email', 'bench@studio.test', '--password-stdin'], cliEnv, 'bench password 123\n');
   await run(NODE, [CLI, 'projects', 'create', 'Bench', '--slug', 'bench'], cliEnv);
   dropCaches();
   const ingest = await run(NODE, [CLI, 'ingest', card, '--project', 'bench', '--label', 'BENCH1', '--json'], cliEnv);
   const serverPeak = peakMb(server.pid!);
-  results.studiovault = { seconds: ingest.seconds, mbPerS: bytes / MiB / ingest.seconds, exitCode: ingest.code, cliPeakMb: ingest.peak, serverPeakMb: serverPeak };
+  results.studiovault = {
+    seconds: ingest.seconds,
+    mbPerS: bytes / MiB / ingest.seconds,
+    exitCode: ingest.code,
+    cliPeakMb: ingest.peak,
+    serverPeakMb: serverPeak,
+  };
   results.ratio = ingest.seconds / base;
-  console.log(`StudioVault (CLI → server → 2 volumes, verified): ${ingest.seconds.toFixed(1)} s, ${(bytes / MiB / ingest.seconds).toFixed(0)} MiB/s, exit ${ingest.code}`);
+  console.log(
+    `StudioVault (CLI → server → 2 volumes, verified): ${ingest.seconds.toFixed(1)} s, ${(bytes / MiB / ingest.seconds).toFixed(0)} MiB/s, exit ${ingest.code}`,
+  );
   console.log(`ratio StudioVault/baseline: ${(ingest.seconds / base).toFixed(2)} (target ≤ 1.25)`);
   console.log(`peak memory: server ${serverPeak.toFixed(0)} MB, CLI ${ingest.peak.toFixed(0)} MB (target < 300 MB each)`);
 
@@ -202,8 +220,16 @@ async function main(): Promise<void> {
     dropCaches();
     const one = await run(NODE, [CLI, 'ingest', bigCard, '--project', 'bench', '--label', 'BIG1', '--json'], cliEnv);
     const serverPeakBig = peakMb(server.pid!);
-    results.bigFile = { seconds: one.seconds, mbPerS: (10 * 1024) / one.seconds, cliPeakMb: one.peak, serverPeakMb: serverPeakBig, exitCode: one.code };
-    console.log(`10 GiB file: ${one.seconds.toFixed(1)} s, peak memory server ${serverPeakBig.toFixed(0)} MB, CLI ${one.peak.toFixed(0)} MB`);
+    results.bigFile = {
+      seconds: one.seconds,
+      mbPerS: (10 * 1024) / one.seconds,
+      cliPeakMb: one.peak,
+      serverPeakMb: serverPeakBig,
+      exitCode: one.code,
+    };
+    console.log(
+      `10 GiB file: ${one.seconds.toFixed(1)} s, peak memory server ${serverPeakBig.toFixed(0)} MB, CLI ${one.peak.toFixed(0)} MB`,
+    );
   }
   server.kill('SIGTERM');
   await new Promise((r) => server.once('exit', r));

@@ -5,7 +5,9 @@ export class UploadOutcome1795710000000 implements MigrationInterface {
   name = 'UploadOutcome1795710000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE uploads ADD COLUMN outcome varchar(16) CHECK (outcome IN ('stored','duplicate','twin','version','history'))`);
+    await q.query(
+      `ALTER TABLE uploads ADD COLUMN outcome varchar(16) CHECK (outcome IN ('stored','duplicate','twin','version','history'))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -10,7 +10,7 @@ bash scripts/ensure-test-deps.sh
 # The off-site tests start a throwaway Ceph RGW (scripts/rgw/start.sh); stop it when the suite ends.
 trap 'bash scripts/rgw/stop.sh >/dev/null 2>&1 || true' EXIT
 echo "== build"; npm run -s build
-echo "== lint"; nx show projects >/dev/null && npm run -s lint
+echo "== lint"; nx show projects >/dev/null && npm run -s lint && npm run -s format:check
 echo "== typecheck"; tsc -p tsconfig.json
 echo "== tests"
 report=$(mktemp)

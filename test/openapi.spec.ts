@@ -12,7 +12,10 @@ describe('the committed OpenAPI spec and generated client', () => {
     expect(stableStringify(await generateOpenApi())).toBe(committed);
 
     const out = join(mkdtempSync(join(tmpdir(), 'sv-openapi-')), 'schema.ts');
-    execFileSync(join(REPO, 'node_modules/.bin/openapi-typescript'), ['libs/api-client/openapi.json', '-o', out], { cwd: REPO, stdio: 'pipe' });
+    execFileSync(join(REPO, 'node_modules/.bin/openapi-typescript'), ['libs/api-client/openapi.json', '-o', out], {
+      cwd: REPO,
+      stdio: 'pipe',
+    });
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(REPO, 'libs/api-client/src/schema.ts'), 'utf8'));
   });
 

@@ -300,9 +300,7 @@ describe('Dockerfiles', () => {
       expect(JSON.parse(entrypoint[0].args)).toEqual(['/usr/bin/tini', '--']);
       const cmd = JSON.parse(instructionsOf(runtime, 'CMD')[0].args) as string[];
       expect(cmd).toEqual(['node', 'dist/apps/api/src/main.js']);
-      expect(runtime.instructions.some((i) => i.cmd === 'RUN' && /apt-get install[^&]*\btini\b/.test(i.args))).toBe(
-        true,
-      );
+      expect(runtime.instructions.some((i) => i.cmd === 'RUN' && /apt-get install[^&]*\btini\b/.test(i.args))).toBe(true);
     });
 
     it('copies only dist and production node_modules from the build stages', () => {
@@ -353,12 +351,8 @@ describe('Dockerfiles', () => {
     it('serves the built portal from unprivileged nginx', () => {
       expect(runtime.image).toMatch(/^nginxinc\/nginx-unprivileged:/);
       const copies = instructionsOf(runtime, 'COPY').map((i) => i.args);
-      expect(
-        copies.some((c) => /--from=\S+\s+\/app\/dist\/apps\/web\/public\s+\/usr\/share\/nginx\/html/.test(c)),
-      ).toBe(true);
-      expect(copies.some((c) => /^docker\/nginx\.conf\s+\/etc\/nginx\/templates\/\S+\.conf\.template$/.test(c))).toBe(
-        true,
-      );
+      expect(copies.some((c) => /--from=\S+\s+\/app\/dist\/apps\/web\/public\s+\/usr\/share\/nginx\/html/.test(c))).toBe(true);
+      expect(copies.some((c) => /^docker\/nginx\.conf\s+\/etc\/nginx\/templates\/\S+\.conf\.template$/.test(c))).toBe(true);
     });
   });
 
@@ -492,11 +486,7 @@ describe('.env.example', () => {
 
   it('holds placeholders, not real secrets', () => {
     const secrets = entries.filter(([k]) => SECRET_NAME.test(k));
-    expect(secrets.map(([k]) => k).sort()).toEqual([
-      'POSTGRES_PASSWORD',
-      'STUDIOVAULT_ADMIN_PASSWORD',
-      'STUDIOVAULT_SECRET_KEY',
-    ]);
+    expect(secrets.map(([k]) => k).sort()).toEqual(['POSTGRES_PASSWORD', 'STUDIOVAULT_ADMIN_PASSWORD', 'STUDIOVAULT_SECRET_KEY']);
     for (const [, v] of secrets) expect(v).toMatch(/^change-me/);
     // Placeholders that satisfy the app's length rules (32+ and 12+ characters).
     expect(map.STUDIOVAULT_SECRET_KEY.length).toBeGreaterThanOrEqual(32);
@@ -660,14 +650,10 @@ describe('docker-compose.yml', () => {
 
   const composeAvailable = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0;
   (composeAvailable ? it : it.skip)('passes `docker compose config` (when the compose plugin is installed)', () => {
-    const res = spawnSync(
-      'docker',
-      ['compose', '--env-file', '.env.example', '-f', 'docker-compose.yml', 'config', '-q'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
+    const res = spawnSync('docker', ['compose', '--env-file', '.env.example', '-f', 'docker-compose.yml', 'config', '-q'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
   });
@@ -729,8 +715,7 @@ describe('helm/studiovault', () => {
       expect(schema.additionalProperties).toBe(false);
       const props = schema.properties as Record<string, JsonObject>;
       const defs = schema.definitions as Record<string, JsonObject>;
-      const resolveRef = (s: JsonObject): JsonObject =>
-        typeof s.$ref === 'string' ? defs[s.$ref.replace('#/definitions/', '')] : s;
+      const resolveRef = (s: JsonObject): JsonObject => (typeof s.$ref === 'string' ? defs[s.$ref.replace('#/definitions/', '')] : s);
       for (const key of ['image', 'config', 'secrets', 'database', 'storage', 'api', 'worker', 'web', 'ingress']) {
         expect({ key, additionalProperties: resolveRef(props[key]).additionalProperties }).toEqual({
           key,
@@ -815,9 +800,7 @@ describe('helm/studiovault', () => {
     const envNames = templates
       .filter((t) => /^(api|worker)-deployment\.yaml$|^_helpers\.tpl$/.test(t.file))
       .flatMap((t) => [...t.text.matchAll(/- name: ([A-Z][A-Z0-9_]*)$/gm)].map((m) => m[1]));
-    expect(envNames).toEqual(
-      expect.arrayContaining(['DATABASE_URL', 'STUDIOVAULT_SECRET_KEY', 'STUDIOVAULT_MIGRATIONS_RUN']),
-    );
+    expect(envNames).toEqual(expect.arrayContaining(['DATABASE_URL', 'STUDIOVAULT_SECRET_KEY', 'STUDIOVAULT_MIGRATIONS_RUN']));
     const unknown = [...dataKeys, ...envNames].filter((k) => !APP_VARIABLES.has(k) && !RUNTIME_VARIABLES.has(k));
     expect(unknown).toEqual([]);
   });

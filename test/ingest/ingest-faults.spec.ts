@@ -24,14 +24,21 @@ describe('card ingest: bad input and faults', () => {
   let viewer: string;
   let cardId: string;
 
-  const stagingFiles = (root: string) => (existsSync(join(root, '.studiovault/staging')) ? readdirSync(join(root, '.studiovault/staging')) : []);
+  const stagingFiles = (root: string) =>
+    existsSync(join(root, '.studiovault/staging')) ? readdirSync(join(root, '.studiovault/staging')) : [];
   const cardFolderFiles = (root: string) => {
     const dir = join(root, YEAR, 'faults', 'F001');
     return existsSync(dir) ? execFileSync('find', [dir, '-type', 'f']).toString().trim().split('\n').filter(Boolean).sort() : [];
   };
   const card = async (id: string) => (await t.http().get(`/api/cards/${id}`).auth(t.admin, { type: 'bearer' }).expect(200)).body;
   const create = (meta: Record<string, string>, length: number, token = t.admin) =>
-    t.http().post('/files').set('Tus-Resumable', '1.0.0').set('Upload-Length', String(length)).set('Upload-Metadata', metadataHeader(meta)).auth(token, { type: 'bearer' });
+    t
+      .http()
+      .post('/files')
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Length', String(length))
+      .set('Upload-Metadata', metadataHeader(meta))
+      .auth(token, { type: 'bearer' });
 
   beforeAll(async () => {
     primary = await mkdtemp(join(tmpdir(), 'sv-fault-primary-'));
@@ -39,14 +46,37 @@ describe('card ingest: bad input and faults', () => {
     mirror = join(mirrorParent, 'pool');
     await mkdir(mirror);
     t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror });
-    await t.http().post('/api/users').auth(t.admin, { type: 'bearer' }).send({ email: 'v@studio.test', name: 'v', role: 'viewer', password: 'viewer-password-1' }).expect(201);
-    viewer = (await t.http().post('/api/auth/token').send({ email: 'v@studio.test', password: 'viewer-password-1', tokenName: 'v' })).body.token;
-    await t.http().post('/api/projects').auth(t.admin, { type: 'bearer' }).send({ name: 'Faults', slug: 'faults', shootDate: `${YEAR}-01-01` }).expect(201);
-    cardId = (await t.http().post('/api/projects/faults/cards').auth(t.admin, { type: 'bearer' }).send({ label: 'F001', files: 100, bytes: 1000 }).expect(201)).body.id;
+    await t
+      .http()
+      .post('/api/users')
+      .auth(t.admin, { type: 'bearer' })
+      .send({ email: 'v@studio.test', name: 'v', role: 'viewer', password: 'viewer-password-1' })
+      .expect(201);
+    viewer = (await t.http().post('/api/auth/token').send({ email: 'v@studio.test', password: 'viewer-password-1', tokenName: 'v' })).body
+      .token;
+    await t
+      .http()
+      .post('/api/projects')
+      .auth(t.admin, { type: 'bearer' })
+      .send({ name: 'Faults', slug: 'faults', shootDate: `${YEAR}-01-01` })
+      .expect(201);
+    cardId = (
+      await t
+        .http()
+        .post('/api/projects/faults/cards')
+        .auth(t.admin, { type: 'bearer' })
+        .send({ label: 'F001', files: 100, bytes: 1000 })
+        .expect(201)
+    ).body.id;
     // one good file, which every bad request below must leave untouched
     const good = randomBytes(10_000);
     const { url } = await tusUpload({ base: t.base, token: t.admin, cardId, relativePath: 'DCIM/GOOD.JPG', data: good });
-    await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(t.admin, { type: 'bearer' }).send(sourceHashes(good)).expect(200);
+    await t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(t.admin, { type: 'bearer' })
+      .send(sourceHashes(good))
+      .expect(200);
   });
   afterAll(async () => {
     await t.close();
@@ -74,7 +104,12 @@ describe('card ingest: bad input and faults', () => {
   it('refuses a name that collides with another after Unicode normalization (macOS NFD vs NFC)', async () => {
     const nfd = Buffer.from('nfd');
     const { url } = await tusUpload({ base: t.base, token: t.admin, cardId, relativePath: 'DCIM/Cafe\u0301.JPG', data: nfd });
-    await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(t.admin, { type: 'bearer' }).send(sourceHashes(nfd)).expect(200);
+    await t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(t.admin, { type: 'bearer' })
+      .send(sourceHashes(nfd))
+      .expect(200);
     const res = await create({ cardId, relativePath: 'DCIM/Caf\u00e9.JPG' }, 3);
     expect(res.status).toBe(409);
     expect(JSON.parse(res.text)).toMatchObject({ code: 'PATH_COLLISION' });
@@ -92,39 +127,100 @@ describe('card ingest: bad input and faults', () => {
     const data = randomBytes(50_000);
     const { url } = await tusUpload({ base: t.base, token: t.admin, cardId, relativePath: 'DCIM/WRONG.JPG', data });
     const wrong = sourceHashes(randomBytes(10));
-    const res = await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(t.admin, { type: 'bearer' }).send(wrong).expect(460);
+    const res = await t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(t.admin, { type: 'bearer' })
+      .send(wrong)
+      .expect(460);
     expect(res.body.code).toBe('CHECKSUM_MISMATCH');
     expect(res.body.message).toContain(wrong.xxh64);
     expect(res.body.message).toContain(sourceHashes(data).xxh64);
     expect(cardFolderFiles(primary).some((f) => f.endsWith('WRONG.JPG'))).toBe(false);
     expect(stagingFiles(primary).some((f) => f.startsWith(uploadId(url)))).toBe(false);
-    const missing = await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(t.admin, { type: 'bearer' }).send({}).expect(400);
+    const missing = await t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(t.admin, { type: 'bearer' })
+      .send({})
+      .expect(400);
     expect(missing.body.code).toBe('VALIDATION_FAILED');
   });
 
   it('refuses bytes beyond the declared length, and will not seal a short upload', async () => {
     const created = await create({ cardId, relativePath: 'DCIM/LEN.JPG' }, 100).expect(201);
     const id = created.headers.location.split('/').pop()!;
-    const more = await t.http().patch(`/files/${id}`).set('Tus-Resumable', '1.0.0').set('Upload-Offset', '0').set('Content-Type', 'application/offset+octet-stream').auth(t.admin, { type: 'bearer' }).send(randomBytes(150));
+    const more = await t
+      .http()
+      .patch(`/files/${id}`)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Offset', '0')
+      .set('Content-Type', 'application/offset+octet-stream')
+      .auth(t.admin, { type: 'bearer' })
+      .send(randomBytes(150));
     expect(more.status).toBe(413);
     const head = await t.http().head(`/files/${id}`).set('Tus-Resumable', '1.0.0').auth(t.admin, { type: 'bearer' }).expect(200);
     const offset = Number(head.headers['upload-offset']);
     expect(offset).toBeLessThanOrEqual(100);
-    const less = await t.http().patch(`/files/${id}`).set('Tus-Resumable', '1.0.0').set('Upload-Offset', String(offset)).set('Content-Type', 'application/offset+octet-stream').auth(t.admin, { type: 'bearer' }).send(randomBytes(Math.min(40, 100 - offset)));
+    const less = await t
+      .http()
+      .patch(`/files/${id}`)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Offset', String(offset))
+      .set('Content-Type', 'application/offset+octet-stream')
+      .auth(t.admin, { type: 'bearer' })
+      .send(randomBytes(Math.min(40, 100 - offset)));
     expect(less.status).toBe(204);
-    const seal = await t.http().post(`/api/uploads/${id}/seal`).auth(t.admin, { type: 'bearer' }).send(sourceHashes(Buffer.alloc(100))).expect(409);
+    const seal = await t
+      .http()
+      .post(`/api/uploads/${id}/seal`)
+      .auth(t.admin, { type: 'bearer' })
+      .send(sourceHashes(Buffer.alloc(100)))
+      .expect(409);
     expect(seal.body.code).toBe('UPLOAD_INCOMPLETE');
   });
 
   it('resumes at the byte offset after the client is cut mid-file', async () => {
     const data = randomBytes(6 * 1024 * 1024 + 123);
-    const first = await tusUpload({ base: t.base, token: t.admin, cardId, relativePath: 'DCIM/CUT.CR3', data, chunkSize: 1024 * 1024, stopAfter: 2 * 1024 * 1024 });
+    const first = await tusUpload({
+      base: t.base,
+      token: t.admin,
+      cardId,
+      relativePath: 'DCIM/CUT.CR3',
+      data,
+      chunkSize: 1024 * 1024,
+      stopAfter: 2 * 1024 * 1024,
+    });
     expect(first.stoppedAt).toBeGreaterThanOrEqual(2 * 1024 * 1024);
-    const head = await t.http().head(new URL(first.url).pathname).set('Tus-Resumable', '1.0.0').auth(t.admin, { type: 'bearer' }).expect(200);
+    const head = await t
+      .http()
+      .head(new URL(first.url).pathname)
+      .set('Tus-Resumable', '1.0.0')
+      .auth(t.admin, { type: 'bearer' })
+      .expect(200);
     expect(Number(head.headers['upload-offset'])).toBe(first.stoppedAt);
-    await tusUpload({ base: t.base, token: t.admin, cardId, relativePath: 'DCIM/CUT.CR3', data, chunkSize: 1024 * 1024, uploadUrl: first.url });
-    const seal = await t.http().post(`/api/uploads/${uploadId(first.url)}/seal`).auth(t.admin, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
-    await waitFor(async () => (await t.http().get(`/api/cards/${cardId}/files?limit=1000`).auth(t.admin, { type: 'bearer' })).body.items.find((f: { relativePath: string }) => f.relativePath === 'DCIM/CUT.CR3')?.protection, (p) => p === 'verified');
+    await tusUpload({
+      base: t.base,
+      token: t.admin,
+      cardId,
+      relativePath: 'DCIM/CUT.CR3',
+      data,
+      chunkSize: 1024 * 1024,
+      uploadUrl: first.url,
+    });
+    const seal = await t
+      .http()
+      .post(`/api/uploads/${uploadId(first.url)}/seal`)
+      .auth(t.admin, { type: 'bearer' })
+      .send(sourceHashes(data))
+      .expect(200);
+    await waitFor(
+      async () =>
+        (await t.http().get(`/api/cards/${cardId}/files?limit=1000`).auth(t.admin, { type: 'bearer' })).body.items.find(
+          (f: { relativePath: string }) => f.relativePath === 'DCIM/CUT.CR3',
+        )?.protection,
+      (p) => p === 'verified',
+    );
     expect(readFileSync(join(primary, seal.body.storedPath)).equals(data)).toBe(true);
     expect(readFileSync(join(mirror, seal.body.storedPath)).equals(data)).toBe(true);
   });
@@ -132,7 +228,15 @@ describe('card ingest: bad input and faults', () => {
   it('removes uploads abandoned past the expiration, with their staged bytes', async () => {
     const created = await create({ cardId, relativePath: 'DCIM/ABANDONED.JPG' }, 1000).expect(201);
     const id = created.headers.location.split('/').pop()!;
-    await t.http().patch(`/files/${id}`).set('Tus-Resumable', '1.0.0').set('Upload-Offset', '0').set('Content-Type', 'application/offset+octet-stream').auth(t.admin, { type: 'bearer' }).send(randomBytes(300)).expect(204);
+    await t
+      .http()
+      .patch(`/files/${id}`)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Offset', '0')
+      .set('Content-Type', 'application/offset+octet-stream')
+      .auth(t.admin, { type: 'bearer' })
+      .send(randomBytes(300))
+      .expect(204);
     expect(stagingFiles(primary)).toContain(`${id}.part`);
     const { Client } = await import('pg');
     const pg = new Client({ connectionString: t.db.url });
@@ -149,7 +253,12 @@ describe('card ingest: bad input and faults', () => {
   });
 
   it('refuses a card that does not fit, naming the volume and the bytes missing', async () => {
-    const res = await t.http().post('/api/projects/faults/cards').auth(t.admin, { type: 'bearer' }).send({ label: 'HUGE', files: 1, bytes: 2 ** 50 }).expect(507);
+    const res = await t
+      .http()
+      .post('/api/projects/faults/cards')
+      .auth(t.admin, { type: 'bearer' })
+      .send({ label: 'HUGE', files: 1, bytes: 2 ** 50 })
+      .expect(507);
     expect(res.body.code).toBe('INSUFFICIENT_STORAGE');
     expect(res.body.message).toMatch(/does not fit on the (primary|mirror) volume \(.+\): .+ missing/);
     const list = await t.http().get('/api/projects/faults/cards').auth(t.admin, { type: 'bearer' }).expect(200);
@@ -157,12 +266,24 @@ describe('card ingest: bad input and faults', () => {
   });
 
   it('with the mirror offline, lands files as "copied, 1 of 2", and copies and verifies them when it returns', async () => {
-    const c = (await t.http().post('/api/projects/faults/cards').auth(t.admin, { type: 'bearer' }).send({ label: 'OFF1', files: 1, bytes: 1 }).expect(201)).body.id;
+    const c = (
+      await t
+        .http()
+        .post('/api/projects/faults/cards')
+        .auth(t.admin, { type: 'bearer' })
+        .send({ label: 'OFF1', files: 1, bytes: 1 })
+        .expect(201)
+    ).body.id;
     renameSync(mirror, `${mirror}-unplugged`); // the USB drive is pulled
     await t.app.get(VolumesService).check();
     const data = randomBytes(200_000);
     const { url } = await tusUpload({ base: t.base, token: t.admin, cardId: c, relativePath: 'DCIM/OFF.JPG', data });
-    const seal = await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(t.admin, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
+    const seal = await t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(t.admin, { type: 'bearer' })
+      .send(sourceHashes(data))
+      .expect(200);
     const [f] = (await t.http().get(`/api/cards/${c}/files`).auth(t.admin, { type: 'bearer' })).body.items;
     expect(f.protection).toBe('copied');
     expect(f.copies.find((x: { volume: string }) => x.volume === 'mirror').state).toBe('missing');
@@ -172,7 +293,11 @@ describe('card ingest: bad input and faults', () => {
     expect(stillCopied.levels.copied).toBe(1);
     renameSync(`${mirror}-unplugged`, mirror); // plugged back in
     await t.app.get(VolumesService).check(); // what the 5-minute volumes.check job does
-    await waitFor(() => card(c), (x) => x.state === 'verified', 30_000);
+    await waitFor(
+      () => card(c),
+      (x) => x.state === 'verified',
+      30_000,
+    );
     expect(readFileSync(join(mirror, seal.body.storedPath)).equals(data)).toBe(true);
   });
 
@@ -183,12 +308,30 @@ describe('card ingest: bad input and faults', () => {
     await mkdir(small2);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', small2]);
     try {
-      const t2 = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: small, STUDIOVAULT_MIRROR_ROOT: small2, STUDIOVAULT_SPACE_MARGIN_MB: '0' });
+      const t2 = await startIngestApp({
+        STUDIOVAULT_PRIMARY_ROOT: small,
+        STUDIOVAULT_MIRROR_ROOT: small2,
+        STUDIOVAULT_SPACE_MARGIN_MB: '0',
+      });
       try {
         await t2.http().post('/api/projects').auth(t2.admin, { type: 'bearer' }).send({ name: 'Full', slug: 'full' }).expect(201);
-        const c = (await t2.http().post('/api/projects/full/cards').auth(t2.admin, { type: 'bearer' }).send({ label: 'FULL', files: 1, bytes: 1024 }).expect(201)).body.id;
+        const c = (
+          await t2
+            .http()
+            .post('/api/projects/full/cards')
+            .auth(t2.admin, { type: 'bearer' })
+            .send({ label: 'FULL', files: 1, bytes: 1024 })
+            .expect(201)
+        ).body.id;
         const data = randomBytes(6 * 1024 * 1024);
-        const err = await tusUpload({ base: t2.base, token: t2.admin, cardId: c, relativePath: 'DCIM/BIG.MP4', data, chunkSize: 1024 * 1024 }).then(
+        const err = await tusUpload({
+          base: t2.base,
+          token: t2.admin,
+          cardId: c,
+          relativePath: 'DCIM/BIG.MP4',
+          data,
+          chunkSize: 1024 * 1024,
+        }).then(
           () => undefined,
           (e: { originalResponse?: { getStatus(): number; getBody(): string } }) => e,
         );
@@ -200,7 +343,9 @@ describe('card ingest: bad input and faults', () => {
         expect(status.levels.verified).toBe(0);
         expect(status.verdict.safe).toBe(false);
         // both staging files end at the same, resumable offset
-        const parts = [small, small2].map((r) => readdirSync(join(r, '.studiovault/staging')).map((n) => statSync(join(r, '.studiovault/staging', n)).size));
+        const parts = [small, small2].map((r) =>
+          readdirSync(join(r, '.studiovault/staging')).map((n) => statSync(join(r, '.studiovault/staging', n)).size),
+        );
         const [[p], [m]] = parts;
         expect(p).toBe(m);
         expect(p).toBeGreaterThan(0);

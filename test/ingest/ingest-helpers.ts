@@ -27,7 +27,11 @@ export async function startIngestApp(env: Record<string, string>, existingDbUrl?
   let admin: string;
   if ((await t.http().get('/api/setup')).body.needsSetup) await t.http().post('/api/setup').send(ADMIN).expect(200);
   {
-    const r = await t.http().post('/api/auth/token').send({ email: ADMIN.email, password: ADMIN.password, tokenName: `t-${Date.now()}-${Math.random()}` }).expect(200);
+    const r = await t
+      .http()
+      .post('/api/auth/token')
+      .send({ email: ADMIN.email, password: ADMIN.password, tokenName: `t-${Date.now()}-${Math.random()}` })
+      .expect(200);
     admin = r.body.token;
   }
   return Object.assign(t, { base, admin });

@@ -48,7 +48,10 @@ describe('card ingest: the server is killed mid-file and restarted', () => {
   });
 
   async function api(path: string, token: string, init: RequestInit = {}) {
-    const res = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+    const res = await fetch(`${base}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(init.headers ?? {}) },
+    });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
@@ -61,8 +64,14 @@ describe('card ingest: the server is killed mid-file and restarted', () => {
       body: JSON.stringify({ email: ADMIN.STUDIOVAULT_ADMIN_EMAIL, password: ADMIN.STUDIOVAULT_ADMIN_PASSWORD, tokenName: 'restart' }),
     });
     const { token } = (await login.json()) as { token: string };
-    await api('/api/projects', token, { method: 'POST', body: JSON.stringify({ name: 'Restart', slug: 'restart', shootDate: '2026-05-01' }) });
-    const card = await api('/api/projects/restart/cards', token, { method: 'POST', body: JSON.stringify({ label: 'R1', files: 1, bytes: 1 }) });
+    await api('/api/projects', token, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Restart', slug: 'restart', shootDate: '2026-05-01' }),
+    });
+    const card = await api('/api/projects/restart/cards', token, {
+      method: 'POST',
+      body: JSON.stringify({ label: 'R1', files: 1, bytes: 1 }),
+    });
     expect(card.status).toBe(201);
     const data = randomBytes(8 * 1024 * 1024 + 99);
 
@@ -81,7 +90,12 @@ describe('card ingest: the server is killed mid-file and restarted', () => {
     const staged = join(primary, '.studiovault', 'staging', `${uploadId(first.url)}.part`);
     const patch = request(first.url, {
       method: 'PATCH',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', authorization: `Bearer ${token}` },
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': '0',
+        'Content-Type': 'application/offset+octet-stream',
+        authorization: `Bearer ${token}`,
+      },
     });
     patch.on('error', () => undefined); // the server dies under it
     let sent = 0;
@@ -102,10 +116,22 @@ describe('card ingest: the server is killed mid-file and restarted', () => {
     expect(offset).toBeGreaterThanOrEqual(3 * 1024 * 1024);
     expect(offset).toBeLessThan(data.length);
 
-    await tusUpload({ base, token, cardId: card.body.id, relativePath: 'PRIVATE/CLIP/C0001.MP4', data, chunkSize: 1024 * 1024, uploadUrl: first.url });
+    await tusUpload({
+      base,
+      token,
+      cardId: card.body.id,
+      relativePath: 'PRIVATE/CLIP/C0001.MP4',
+      data,
+      chunkSize: 1024 * 1024,
+      uploadUrl: first.url,
+    });
     const seal = await api(`/api/uploads/${uploadId(first.url)}/seal`, token, { method: 'POST', body: JSON.stringify(sourceHashes(data)) });
     expect(seal.status).toBe(200); // the server's hash, rebuilt from the staged bytes after the restart, matches the card's
-    await waitFor(async () => (await api(`/api/cards/${card.body.id}`, token)).body.state, (s) => s === 'verified', 30_000);
+    await waitFor(
+      async () => (await api(`/api/cards/${card.body.id}`, token)).body.state,
+      (s) => s === 'verified',
+      30_000,
+    );
     expect(readFileSync(join(primary, seal.body.storedPath)).equals(data)).toBe(true);
     expect(readFileSync(join(mirror, seal.body.storedPath)).equals(data)).toBe(true);
     server.child.kill('SIGTERM');

@@ -4,7 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestService } from '@studiovault/ingest';
-import { FOREIGN_CHAIN, FOREIGN_GENERATION, FOREIGN_GENERATION_NAME, FOREIGN_MEDIA } from '../../libs/ascmhl/src/testing/foreign-history.fixture';
+import {
+  FOREIGN_CHAIN,
+  FOREIGN_GENERATION,
+  FOREIGN_GENERATION_NAME,
+  FOREIGN_MEDIA,
+} from '../../libs/ascmhl/src/testing/foreign-history.fixture';
 import { assertValidAgainstXsd, CHAIN_XSD, GENERATION_XSD } from '../../libs/ascmhl/src/testing/xmllint';
 import { exifJpeg } from '../fixtures/exif-jpeg';
 import { IngestApp, sourceHashes, startIngestApp, tusUpload, uploadId, waitFor } from './ingest-helpers';
@@ -23,11 +28,23 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
     mirror = await mkdtemp('/dev/shm/sv-mirror-'); // tmpfs: another device
     t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror });
     for (const role of ['editor', 'viewer']) {
-      await t.http().post('/api/users').auth(t.admin, { type: 'bearer' }).send({ email: `${role}@studio.test`, name: role, role, password: `${role}-password-1` }).expect(201);
+      await t
+        .http()
+        .post('/api/users')
+        .auth(t.admin, { type: 'bearer' })
+        .send({ email: `${role}@studio.test`, name: role, role, password: `${role}-password-1` })
+        .expect(201);
     }
-    editor = (await t.http().post('/api/auth/token').send({ email: 'editor@studio.test', password: 'editor-password-1', tokenName: 'e' })).body.token;
-    viewer = (await t.http().post('/api/auth/token').send({ email: 'viewer@studio.test', password: 'viewer-password-1', tokenName: 'v' })).body.token;
-    await t.http().post('/api/projects').auth(editor, { type: 'bearer' }).send({ name: 'Anna & Ben', slug: 'anna-ben', shootDate: `${YEAR}-09-12`, type: 'wedding' }).expect(201);
+    editor = (await t.http().post('/api/auth/token').send({ email: 'editor@studio.test', password: 'editor-password-1', tokenName: 'e' }))
+      .body.token;
+    viewer = (await t.http().post('/api/auth/token').send({ email: 'viewer@studio.test', password: 'viewer-password-1', tokenName: 'v' }))
+      .body.token;
+    await t
+      .http()
+      .post('/api/projects')
+      .auth(editor, { type: 'bearer' })
+      .send({ name: 'Anna & Ben', slug: 'anna-ben', shootDate: `${YEAR}-09-12`, type: 'wedding' })
+      .expect(201);
   });
   afterAll(async () => {
     await t.close();
@@ -42,10 +59,15 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
   }
   async function send(cardId: string, relativePath: string, data: Buffer) {
     const { url } = await tusUpload({ base: t.base, token: editor, cardId, relativePath, data });
-    return t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(editor, { type: 'bearer' }).send(sourceHashes(data));
+    return t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(editor, { type: 'bearer' })
+      .send(sourceHashes(data));
   }
   const card = async (id: string) => (await t.http().get(`/api/cards/${id}`).auth(viewer, { type: 'bearer' }).expect(200)).body;
-  const files = async (id: string) => (await t.http().get(`/api/cards/${id}/files`).auth(viewer, { type: 'bearer' }).expect(200)).body.items;
+  const files = async (id: string) =>
+    (await t.http().get(`/api/cards/${id}/files`).auth(viewer, { type: 'bearer' }).expect(200)).body.items;
 
   const cardFiles = {
     'DCIM/100CANON/IMG_0001.CR3': randomBytes(3 * 1024 * 1024 + 17),
@@ -63,7 +85,10 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
       const res = await send(cardA, path, data);
       expect([res.status, res.body.outcome]).toEqual([200, 'stored']);
     }
-    const done = await waitFor(() => card(cardA), (c) => c.state === 'verified');
+    const done = await waitFor(
+      () => card(cardA),
+      (c) => c.state === 'verified',
+    );
     expect(done.levels.verified).toBe(5);
     expect(done.verdict).toEqual({ safe: false, reason: 'no off-site target' });
     for (const root of [primary, mirror]) {
@@ -86,7 +111,10 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
   it('seals the verified card with an ASC MHL generation on both volumes, valid against the ASC XSDs', async () => {
     for (const root of [primary, mirror]) {
       const dir = join(root, YEAR, 'anna-ben', 'A001', 'ascmhl');
-      await waitFor(async () => (existsSync(dir) ? readdirSync(dir) : []), (names) => names.length === 2);
+      await waitFor(
+        async () => (existsSync(dir) ? readdirSync(dir) : []),
+        (names) => names.length === 2,
+      );
       const [generation] = readdirSync(dir).filter((n) => n.endsWith('.mhl'));
       expect(generation).toMatch(/^0001_A001_\d{4}-\d{2}-\d{2}_\d{6}Z\.mhl$/);
       assertValidAgainstXsd(GENERATION_XSD, join(dir, generation));
@@ -102,25 +130,47 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
     const c = (await announce('EXIF1', 1, 0)).id;
     const jpg = exifJpeg({ make: 'Canon', model: 'Canon EOS R5', serial: '012345678901', dateTimeOriginal: '2026:09:12 15:04:05' });
     expect((await send(c, 'DCIM/100CANON/IMG_0100.JPG', jpg)).status).toBe(200);
-    const done = await waitFor(() => card(c), (x) => x.state === 'verified' && x.cameraModel !== null);
+    const done = await waitFor(
+      () => card(c),
+      (x) => x.state === 'verified' && x.cameraModel !== null,
+    );
     expect([done.cameraMake, done.cameraModel, done.cameraSerial]).toEqual(['Canon', 'Canon EOS R5', '012345678901']);
     const [f] = await files(c);
     expect(f.captureTime).toBe('2026-09-12T15:04:05.000Z');
   });
 
-  it("verifies a card against the ASC MHL history it arrived with, and continues that history", async () => {
+  it('verifies a card against the ASC MHL history it arrived with, and continues that history', async () => {
     const label = 'A001R1AB'; // the folder name the other tool used
     const c = (await announce(label, 3, 0)).id;
-    for (const [name, body] of [[FOREIGN_GENERATION_NAME, FOREIGN_GENERATION], ['ascmhl_chain.xml', FOREIGN_CHAIN]]) {
+    for (const [name, body] of [
+      [FOREIGN_GENERATION_NAME, FOREIGN_GENERATION],
+      ['ascmhl_chain.xml', FOREIGN_CHAIN],
+    ]) {
       const data = Buffer.from(body);
-      const { url } = await tusUpload({ base: t.base, token: editor, cardId: c, relativePath: `ascmhl/${name}`, data, metadata: { kind: 'history' } });
-      const res = await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(editor, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
+      const { url } = await tusUpload({
+        base: t.base,
+        token: editor,
+        cardId: c,
+        relativePath: `ascmhl/${name}`,
+        data,
+        metadata: { kind: 'history' },
+      });
+      const res = await t
+        .http()
+        .post(`/api/uploads/${uploadId(url)}/seal`)
+        .auth(editor, { type: 'bearer' })
+        .send(sourceHashes(data))
+        .expect(200);
       expect(res.body.outcome).toBe('history');
     }
     // One file on the card no longer matches what the other tool recorded.
     const media = { ...FOREIGN_MEDIA, 'A001.xml': '<card changed="yes"/>\n' };
     for (const [path, body] of Object.entries(media)) expect((await send(c, path, Buffer.from(body))).status).toBe(200);
-    const after = await waitFor(() => card(c), (x) => x.state === 'at_risk', 30_000);
+    const after = await waitFor(
+      () => card(c),
+      (x) => x.state === 'at_risk',
+      30_000,
+    );
     expect(after.levels.verified).toBe(2);
     expect(after.levels.at_risk).toBe(1);
     const bad = (await files(c)).find((f: { relativePath: string }) => f.relativePath === 'A001.xml');
@@ -161,7 +211,10 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
       expect(res.body.storedPath).toBe(`${YEAR}/anna-ben/A001/${p}`);
     }
     expect(existsSync(join(primary, YEAR, 'anna-ben', 'B001'))).toBe(false);
-    const c = await waitFor(() => card(twin), (x) => x.state === 'verified');
+    const c = await waitFor(
+      () => card(twin),
+      (x) => x.state === 'verified',
+    );
     expect(c.levels.verified).toBe(2);
     expect(c.verdict.safe).toBe(true);
   });
@@ -171,7 +224,9 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
     const res = await send(cardA, 'DCIM/100CANON/IMG_0002.JPG', other);
     expect(res.body.outcome).toBe('version');
     expect(res.body.storedPath).toBe(`${YEAR}/anna-ben/A001/DCIM/100CANON/IMG_0002~v2.JPG`);
-    expect(readFileSync(join(primary, YEAR, 'anna-ben', 'A001', 'DCIM/100CANON/IMG_0002.JPG')).equals(cardFiles['DCIM/100CANON/IMG_0002.JPG'])).toBe(true);
+    expect(
+      readFileSync(join(primary, YEAR, 'anna-ben', 'A001', 'DCIM/100CANON/IMG_0002.JPG')).equals(cardFiles['DCIM/100CANON/IMG_0002.JPG']),
+    ).toBe(true);
     expect(readFileSync(join(mirror, res.body.storedPath)).equals(other)).toBe(true);
     const list = await files(cardA);
     expect(list.filter((f: { relativePath: string }) => f.relativePath === 'DCIM/100CANON/IMG_0002.JPG')).toHaveLength(2);
@@ -186,8 +241,16 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
     const bytes = readFileSync(staged);
     bytes[1234] ^= 0xff;
     writeFileSync(staged, bytes);
-    await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(editor, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
-    await waitFor(() => card(c), (x) => x.state === 'at_risk' || x.state === 'verified');
+    await t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(editor, { type: 'bearer' })
+      .send(sourceHashes(data))
+      .expect(200);
+    await waitFor(
+      () => card(c),
+      (x) => x.state === 'at_risk' || x.state === 'verified',
+    );
     const after = await card(c);
     expect(after.state).toBe('at_risk');
     expect(after.verdict.safe).toBe(false);
@@ -200,16 +263,32 @@ describe('card ingest: tus upload, two copies in one pass, verification, verdict
     expect(m.observedXxh64).not.toBe(sourceHashes(data).xxh64);
     const only = (await t.http().get(`/api/cards/${c}/files?notVerified=true`).auth(viewer, { type: 'bearer' }).expect(200)).body.items;
     expect(only.map((x: { relativePath: string }) => x.relativePath)).toEqual(['DCIM/IMG_9999.CR3']);
-    const notVerifiedA = (await t.http().get(`/api/cards/${cardA}/files?notVerified=true`).auth(viewer, { type: 'bearer' }).expect(200)).body.items;
+    const notVerifiedA = (await t.http().get(`/api/cards/${cardA}/files?notVerified=true`).auth(viewer, { type: 'bearer' }).expect(200))
+      .body.items;
     expect(notVerifiedA).toEqual([]);
   });
 
   it('seals on arrival when the client sent its hashes with the upload, and a later seal answers the same', async () => {
     const c = (await announce('META1', 1, 0)).id;
     const data = randomBytes(20_000);
-    const { url } = await tusUpload({ base: t.base, token: editor, cardId: c, relativePath: 'DCIM/META.JPG', data, metadata: sourceHashes(data) });
-    const again = await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(editor, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
+    const { url } = await tusUpload({
+      base: t.base,
+      token: editor,
+      cardId: c,
+      relativePath: 'DCIM/META.JPG',
+      data,
+      metadata: sourceHashes(data),
+    });
+    const again = await t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .auth(editor, { type: 'bearer' })
+      .send(sourceHashes(data))
+      .expect(200);
     expect(again.body.outcome).toBe('stored');
-    await waitFor(() => card(c), (x) => x.state === 'verified');
+    await waitFor(
+      () => card(c),
+      (x) => x.state === 'verified',
+    );
   });
 });

@@ -17,7 +17,13 @@ describe('npm start: the embedded default, as a real process', () => {
 
   it('starts with an embedded Postgres, creates the headless admin, stops cleanly, and keeps its data', async () => {
     const port = await freePort();
-    const env = { PORT: String(port), STUDIOVAULT_DATA_DIR: dataDir, STUDIOVAULT_EMBEDDED_PG_PORT: String(await freePort()), LOG_LEVEL: 'warn', ...ADMIN };
+    const env = {
+      PORT: String(port),
+      STUDIOVAULT_DATA_DIR: dataDir,
+      STUDIOVAULT_EMBEDDED_PG_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      ...ADMIN,
+    };
     const base = `http://127.0.0.1:${port}`;
     const first = startServer(env);
     await waitForHealth(base, first);
@@ -29,7 +35,11 @@ describe('npm start: the embedded default, as a real process', () => {
     const token = await fetch(`${base}/api/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN.STUDIOVAULT_ADMIN_EMAIL, password: ADMIN.STUDIOVAULT_ADMIN_PASSWORD, tokenName: 'embedded-test' }),
+      body: JSON.stringify({
+        email: ADMIN.STUDIOVAULT_ADMIN_EMAIL,
+        password: ADMIN.STUDIOVAULT_ADMIN_PASSWORD,
+        tokenName: 'embedded-test',
+      }),
     });
     expect(token.status).toBe(200);
     const { token: bearer } = (await token.json()) as { token: string };
@@ -76,7 +86,10 @@ describe('npm start: the embedded default, as a real process', () => {
         body: JSON.stringify({ email: ADMIN.STUDIOVAULT_ADMIN_EMAIL, password: ADMIN.STUDIOVAULT_ADMIN_PASSWORD, tokenName: 'x' }),
       });
       const { token } = (await t.json()) as { token: string };
-      const volumes = (await (await fetch(`${base}/api/volumes`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sameDevice: boolean; state: string }[];
+      const volumes = (await (await fetch(`${base}/api/volumes`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        sameDevice: boolean;
+        state: string;
+      }[];
       expect(volumes).toHaveLength(2);
       expect(volumes.every((v) => !v.sameDevice && v.state === 'online')).toBe(true);
       server.child.kill('SIGTERM');
@@ -88,14 +101,24 @@ describe('npm start: the embedded default, as a real process', () => {
   }, 60_000);
 
   it.each([
-    [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' }, /^StudioVault cannot start: DATABASE_URL: cannot connect to 127\.0\.0\.1:1\/nothing/],
-    [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' }, /^StudioVault cannot start: STUDIOVAULT_SECRET_KEY \(or STUDIOVAULT_SECRET_KEY_FILE\) is required/],
+    [
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' },
+      /^StudioVault cannot start: DATABASE_URL: cannot connect to 127\.0\.0\.1:1\/nothing/,
+    ],
+    [
+      { NODE_ENV: 'production', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres' },
+      /^StudioVault cannot start: STUDIOVAULT_SECRET_KEY \(or STUDIOVAULT_SECRET_KEY_FILE\) is required/,
+    ],
     [{ PORT: 'http' }, /^StudioVault cannot start: PORT must be an integer/],
-  ])('refuses to start on %j with one line saying which setting', async (env, message) => {
-    const server = startServer({ STUDIOVAULT_DATA_DIR: dataDir, ...env });
-    expect(await server.exited).toBe(1);
-    const lines = server.output().trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(message);
-  }, 30_000);
+  ])(
+    'refuses to start on %j with one line saying which setting',
+    async (env, message) => {
+      const server = startServer({ STUDIOVAULT_DATA_DIR: dataDir, ...env });
+      expect(await server.exited).toBe(1);
+      const lines = server.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    },
+    30_000,
+  );
 });

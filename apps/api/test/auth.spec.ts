@@ -20,7 +20,10 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
     expect((await t.http().get('/api/setup').expect(200)).body.needsSetup).toBe(true);
     const [a, b] = await Promise.all([
       t.http().post('/api/setup').send(ADMIN),
-      t.http().post('/api/setup').send({ ...ADMIN, name: 'Second Tab' }),
+      t
+        .http()
+        .post('/api/setup')
+        .send({ ...ADMIN, name: 'Second Tab' }),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const loser = a.status === 409 ? a : b;
@@ -97,7 +100,11 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
     await t.http().patch(`/api/users/${id}`).auth(admin, { type: 'bearer' }).send({ disabled: true }).expect(200);
     const res = await t.http().get('/api/projects').auth(editor, { type: 'bearer' }).expect(403);
     expect(res.body.code).toBe('USER_DISABLED');
-    const login = await t.http().post('/api/auth/login').send({ email: 'disabled-editor@studio.test', password: 'editor-password-123' }).expect(403);
+    const login = await t
+      .http()
+      .post('/api/auth/login')
+      .send({ email: 'disabled-editor@studio.test', password: 'editor-password-123' })
+      .expect(403);
     expect(login.body.code).toBe('USER_DISABLED');
     const adminId = users.body.find((u: { email: string }) => u.email === ADMIN.email).id;
     const last = await t.http().patch(`/api/users/${adminId}`).auth(admin, { type: 'bearer' }).send({ role: 'viewer' }).expect(409);
@@ -106,17 +113,31 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
 
   it('invitations: token shown once, sets the password, signs in', async () => {
     const admin = await setupAdminToken();
-    const inv = await t.http().post('/api/users').auth(admin, { type: 'bearer' }).send({ email: 'New.Editor@Studio.test', name: 'New', role: 'editor' }).expect(201);
+    const inv = await t
+      .http()
+      .post('/api/users')
+      .auth(admin, { type: 'bearer' })
+      .send({ email: 'New.Editor@Studio.test', name: 'New', role: 'editor' })
+      .expect(201);
     expect(inv.body.inviteToken).toMatch(/^svi_/);
     expect(inv.body.user.email).toBe('new.editor@studio.test');
     expect(inv.body.user.invited).toBe(true);
     const bad = await t.http().post('/api/auth/accept-invite').send({ token: 'svi_nope', password: 'long enough password' }).expect(403);
     expect(bad.body.code).toBe('INVITE_INVALID');
-    const ok = await t.http().post('/api/auth/accept-invite').send({ token: inv.body.inviteToken, password: 'long enough password' }).expect(200);
+    const ok = await t
+      .http()
+      .post('/api/auth/accept-invite')
+      .send({ token: inv.body.inviteToken, password: 'long enough password' })
+      .expect(200);
     expect(ok.body.user.role).toBe('editor');
     await t.http().post('/api/auth/accept-invite').send({ token: inv.body.inviteToken, password: 'long enough password' }).expect(403);
     await t.http().post('/api/auth/login').send({ email: 'new.editor@studio.test', password: 'long enough password' }).expect(200);
-    const dup = await t.http().post('/api/users').auth(admin, { type: 'bearer' }).send({ email: 'new.editor@studio.test', name: 'Again', role: 'viewer' }).expect(409);
+    const dup = await t
+      .http()
+      .post('/api/users')
+      .auth(admin, { type: 'bearer' })
+      .send({ email: 'new.editor@studio.test', name: 'Again', role: 'viewer' })
+      .expect(409);
     expect(dup.body.code).toBe('EMAIL_TAKEN');
   });
 
@@ -128,7 +149,12 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
   it('rate-limits failed sign-ins per account and answers with Retry-After', async () => {
     const email = 'ratelimit@studio.test';
     const admin = await setupAdminToken();
-    await t.http().post('/api/users').auth(admin, { type: 'bearer' }).send({ email, name: 'R', role: 'viewer', password: 'the right password' }).expect(201);
+    await t
+      .http()
+      .post('/api/users')
+      .auth(admin, { type: 'bearer' })
+      .send({ email, name: 'R', role: 'viewer', password: 'the right password' })
+      .expect(201);
     for (let i = 0; i < 3; i++) {
       const r = await t.http().post('/api/auth/login').send({ email, password: 'wrong password!' }).expect(401);
       expect(r.body.code).toBe('INVALID_CREDENTIALS');
@@ -142,7 +168,18 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
     const admin = await setupAdminToken();
     const res = await t.http().get('/api/audit?limit=200').auth(admin, { type: 'bearer' }).expect(200);
     const actions = res.body.items.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['setup.first_admin', 'user.create', 'user.invite', 'user.update', 'token.create', 'token.revoke', 'project.create', 'auth.login_failed']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'setup.first_admin',
+        'user.create',
+        'user.invite',
+        'user.update',
+        'token.create',
+        'token.revoke',
+        'project.create',
+        'auth.login_failed',
+      ]),
+    );
     const upd = res.body.items.find((e: { action: string }) => e.action === 'user.update');
     expect(upd.actorEmail).toBe(ADMIN.email);
     expect(JSON.stringify(res.body)).not.toMatch(/password|svt_[A-Za-z0-9_-]{43}/);
@@ -151,7 +188,11 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
   let cachedAdmin: string | undefined;
   async function setupAdminToken(): Promise<string> {
     if (cachedAdmin) return cachedAdmin;
-    const res = await t.http().post('/api/auth/token').send({ email: ADMIN.email, password: ADMIN.password, tokenName: `admin-${Date.now()}` }).expect(200);
+    const res = await t
+      .http()
+      .post('/api/auth/token')
+      .send({ email: ADMIN.email, password: ADMIN.password, tokenName: `admin-${Date.now()}` })
+      .expect(200);
     cachedAdmin = res.body.token as string;
     return cachedAdmin;
   }

@@ -36,7 +36,12 @@ describe('role matrix: every endpoint × every role', () => {
     tokens.admin = await setupAdmin(t);
     tokens.editor = await userToken(t, tokens.admin, 'editor');
     tokens.viewer = await userToken(t, tokens.admin, 'viewer');
-    await t.http().post('/api/projects').auth(tokens.admin, { type: 'bearer' }).send({ name: 'Matrix Wedding', slug: 'matrix' }).expect(201);
+    await t
+      .http()
+      .post('/api/projects')
+      .auth(tokens.admin, { type: 'bearer' })
+      .send({ name: 'Matrix Wedding', slug: 'matrix' })
+      .expect(201);
     const users = await t.http().get('/api/users').auth(tokens.admin, { type: 'bearer' }).expect(200);
     const viewer = users.body.find((u: { email: string }) => u.email === 'viewer@studio.test');
     params = { slug: 'matrix', id: viewer.id };
@@ -50,7 +55,9 @@ describe('role matrix: every endpoint × every role', () => {
     for (const op of ops) expect(Object.keys(RANK)).toContain(op.role);
   });
 
-  const cases = ops.flatMap((op) => (['anonymous', 'viewer', 'editor', 'admin'] as Who[]).map((who) => [op.method, op.path, who, op] as const));
+  const cases = ops.flatMap((op) =>
+    (['anonymous', 'viewer', 'editor', 'admin'] as Who[]).map((who) => [op.method, op.path, who, op] as const),
+  );
 
   it.each(cases)('%s %s as %s', async (_m, _p, who, op) => {
     const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? 'x');

@@ -9,7 +9,8 @@ import { WorkerModule } from './worker.module';
 /** A worker process: runs jobs from the queue in Postgres. Start more for more throughput. */
 async function main(): Promise<void> {
   const config = await withEmbeddedSecret(loadConfig());
-  if (!config.database.url) throw new ConfigError('DATABASE_URL is required for a separate worker (the embedded default runs the worker inside `npm start`)');
+  if (!config.database.url)
+    throw new ConfigError('DATABASE_URL is required for a separate worker (the embedded default runs the worker inside `npm start`)');
   const db = await prepareDatabase(config, { migrate: config.database.runMigrations });
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config, databaseUrl: db.url }), { bufferLogs: true });
   app.useLogger(app.get(Logger));
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`StudioVault worker cannot start: ${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `StudioVault worker cannot start: ${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -15,11 +15,7 @@ export interface AuditListQuery {
 export class AuditService {
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
 
-  async record(
-    action: string,
-    subject?: { type: string; id: string },
-    details: Record<string, unknown> = {},
-  ): Promise<void> {
+  async record(action: string, subject?: { type: string; id: string }, details: Record<string, unknown> = {}): Promise<void> {
     const ctx = currentContext();
     await this.events.insert({
       action,

@@ -23,7 +23,13 @@ export class ApiTokensService {
     let entity: ApiTokenEntity;
     try {
       entity = await this.tokens.save(
-        this.tokens.create({ userId, name: name.trim(), tokenHash: hashToken(token), prefix: token.slice(0, 10), expiresAt: expiresAt ?? null }),
+        this.tokens.create({
+          userId,
+          name: name.trim(),
+          tokenHash: hashToken(token),
+          prefix: token.slice(0, 10),
+          expiresAt: expiresAt ?? null,
+        }),
       );
     } catch (err) {
       if (isUniqueViolation(err, 'api_tokens_live_name_key')) {
@@ -47,7 +53,8 @@ export class ApiTokensService {
 
   async authenticate(token: string): Promise<{ token: ApiTokenEntity; user: UserEntity }> {
     const entity = await this.tokens.findOne({ where: { tokenHash: hashToken(token) } });
-    if (!entity || entity.revokedAt) throw new AppError(ErrorCode.TokenInvalid, 'This API token is not valid; run `studiovault login` again');
+    if (!entity || entity.revokedAt)
+      throw new AppError(ErrorCode.TokenInvalid, 'This API token is not valid; run `studiovault login` again');
     if (entity.expiresAt && entity.expiresAt.getTime() <= Date.now()) {
       throw new AppError(ErrorCode.TokenInvalid, 'This API token has expired; run `studiovault login` again');
     }

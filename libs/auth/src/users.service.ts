@@ -46,7 +46,15 @@ export class UsersService {
       if ((await em.count(UserEntity)) > 0) {
         throw new AppError(ErrorCode.SetupAlreadyDone, 'StudioVault is already set up; sign in instead');
       }
-      return em.save(em.create(UserEntity, { email: input.email.toLowerCase(), name: input.name, role: Role.Admin, passwordHash, lastLoginAt: new Date() }));
+      return em.save(
+        em.create(UserEntity, {
+          email: input.email.toLowerCase(),
+          name: input.name,
+          role: Role.Admin,
+          passwordHash,
+          lastLoginAt: new Date(),
+        }),
+      );
     });
     await requestContext.run(
       { ...requestContext.getStore(), actor: { userId: user.id, email: user.email, role: Role.Admin, via: 'session' } },

@@ -1,17 +1,5 @@
 import { Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
+import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { EnvVar } from './env-var.decorator';
 
 const toBool = ({ value }: { value: unknown }) => {
@@ -30,7 +18,11 @@ const toInt = ({ value }: { value: unknown }) =>
  * them at start-up; nothing else in the code base reads `process.env`.
  */
 export class EnvironmentVariables {
-  @EnvVar({ group: 'server', description: 'development, production or test. Production requires a secret key.', defaultText: 'development' })
+  @EnvVar({
+    group: 'server',
+    description: 'development, production or test. Production requires a secret key.',
+    defaultText: 'development',
+  })
   @IsOptional()
   @IsIn(['development', 'production', 'test'])
   NODE_ENV?: string;
@@ -70,7 +62,9 @@ export class EnvironmentVariables {
     defaultText: 'loopback',
   })
   @IsOptional()
-  @Matches(/^(true|false|\d+|[a-z0-9.:/, ]+)$/i, { message: 'STUDIOVAULT_TRUST_PROXY must be true, false, a hop count, or a list of addresses/subnets/names' })
+  @Matches(/^(true|false|\d+|[a-z0-9.:/, ]+)$/i, {
+    message: 'STUDIOVAULT_TRUST_PROXY must be true, false, a hop count, or a list of addresses/subnets/names',
+  })
   STUDIOVAULT_TRUST_PROXY?: string;
 
   @EnvVar({ group: 'server', description: 'Largest JSON request body accepted.', defaultText: '1mb' })
@@ -113,13 +107,21 @@ export class EnvironmentVariables {
   @MinLength(1)
   STUDIOVAULT_PRIMARY_ROOT?: string;
 
-  @EnvVar({ group: 'storage', description: 'Root of the mirror volume (second device: HDD pool, USB drive).', defaultText: '<data>/volumes/mirror' })
+  @EnvVar({
+    group: 'storage',
+    description: 'Root of the mirror volume (second device: HDD pool, USB drive).',
+    defaultText: '<data>/volumes/mirror',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   STUDIOVAULT_MIRROR_ROOT?: string;
 
-  @EnvVar({ group: 'storage', description: 'Free space kept on each volume beyond a card: a card that would eat into it is refused.', defaultText: '1024' })
+  @EnvVar({
+    group: 'storage',
+    description: 'Free space kept on each volume beyond a card: a card that would eat into it is refused.',
+    defaultText: '1024',
+  })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -129,7 +131,8 @@ export class EnvironmentVariables {
 
   @EnvVar({
     group: 'security',
-    description: 'Key (32+ characters) that encrypts off-site credentials at rest. Required in production; embedded default generates one under the data folder.',
+    description:
+      'Key (32+ characters) that encrypts off-site credentials at rest. Required in production; embedded default generates one under the data folder.',
     isSensitive: true,
     fileVariant: true,
   })

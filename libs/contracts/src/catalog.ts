@@ -110,7 +110,10 @@ export function slugify(name: string): string {
 }
 
 const CLASS_BY_EXTENSION: Record<string, FileClass> = Object.fromEntries([
-  ...['cr2', 'cr3', 'crw', 'nef', 'nrw', 'arw', 'srf', 'sr2', 'raf', 'rw2', 'orf', 'dng', 'iiq', '3fr', 'pef', 'x3f'].map((e) => [e, FileClass.Raw]),
+  ...['cr2', 'cr3', 'crw', 'nef', 'nrw', 'arw', 'srf', 'sr2', 'raf', 'rw2', 'orf', 'dng', 'iiq', '3fr', 'pef', 'x3f'].map((e) => [
+    e,
+    FileClass.Raw,
+  ]),
   ...['mov', 'mp4', 'mxf', 'braw', 'r3d', 'crm', 'avi', 'mts', 'm2ts', 'insv'].map((e) => [e, FileClass.Video]),
   ...['jpg', 'jpeg', 'heic', 'heif', 'hif', 'tif', 'tiff', 'png'].map((e) => [e, FileClass.Image]),
   ...['xmp', 'thm', 'xml'].map((e) => [e, FileClass.Sidecar]),

@@ -30,7 +30,15 @@ export function loggerModule(config: AppConfig) {
       // apps/api assigns req.id first (before body parsing); elsewhere make one.
       genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.headers["x-csrf-token"]', '*.password', '*.token', '*.secretAccessKey'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          'req.headers["x-csrf-token"]',
+          '*.password',
+          '*.token',
+          '*.secretAccessKey',
+        ],
         censor: '**redacted**',
       },
       autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health/live' || req.url === '/metrics' },

@@ -35,11 +35,11 @@ export function parseCardPath(raw: unknown): CardPath {
   if (Buffer.byteLength(nfc) > MAX_PATH_BYTES) throw bad(`relativePath is longer than ${MAX_PATH_BYTES} bytes`);
   const segments = nfc.split('/');
   for (const s of segments) {
-    if (s === '' ) throw bad(`relativePath has an empty folder name: ${raw}`);
+    if (s === '') throw bad(`relativePath has an empty folder name: ${raw}`);
     if (s === '.' || s === '..') throw bad(`relativePath must not contain "${s}": ${raw}`);
     if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) throw bad(`a name in relativePath is longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
-  if (segments[0] === 'ascmhl') throw bad('relativePath must not be inside the card\'s ascmhl/ folder (StudioVault writes it)');
+  if (segments[0] === 'ascmhl') throw bad("relativePath must not be inside the card's ascmhl/ folder (StudioVault writes it)");
   if (posix.normalize(nfc) !== nfc) throw bad(`relativePath is not in normal form: ${raw}`);
   return { given: raw, nfc };
 }

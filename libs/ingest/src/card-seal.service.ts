@@ -64,7 +64,11 @@ export class CardSealService {
   private async sealLocked(cardId: string): Promise<CardSealReport> {
     const card = await this.db.getRepository(CardEntity).findOneOrFail({ where: { id: cardId } });
     const project = await this.db.getRepository(ProjectEntity).findOneOrFail({ where: { id: card.projectId } });
-    const folder = cardFolder(project.shootDate ? Number(project.shootDate.slice(0, 4)) : card.createdAt.getUTCFullYear(), project.slug, card.label);
+    const folder = cardFolder(
+      project.shootDate ? Number(project.shootDate.slice(0, 4)) : card.createdAt.getUTCFullYear(),
+      project.slug,
+      card.label,
+    );
     // The card's own files (a twin card stores nothing of its own, so it has no folder to seal).
     const assets = await this.db
       .getRepository(AssetEntity)
@@ -102,8 +106,15 @@ export class CardSealService {
           protectionReason: `differs from the card's ASC MHL history (generation ${first?.sequenceNumber}): ${first?.format} ${first?.expected} recorded, ${first?.actual} received`,
         });
       }
-      report.volumes.push({ role: v.role, generation: sealed.written.fileName, sequenceNumber: sealed.written.sequenceNumber, mismatched: mismatched.map((m) => m.path) });
-      this.log.log(`Sealed ${folder} on the ${v.role} volume: ${sealed.written.fileName}${mismatched.length ? `, ${mismatched.length} file(s) differ from the card's history` : ''}`);
+      report.volumes.push({
+        role: v.role,
+        generation: sealed.written.fileName,
+        sequenceNumber: sealed.written.sequenceNumber,
+        mismatched: mismatched.map((m) => m.path),
+      });
+      this.log.log(
+        `Sealed ${folder} on the ${v.role} volume: ${sealed.written.fileName}${mismatched.length ? `, ${mismatched.length} file(s) differ from the card's history` : ''}`,
+      );
     }
     return this.finishSeal(card, report);
   }
@@ -113,7 +124,9 @@ export class CardSealService {
     if (report.volumes.some((r) => r.mismatched.length)) {
       await this.ingest.afterAssetChange(card.id);
     } else {
-      await this.db.getRepository(CardEntity).update({ id: card.id, state: CardState.Verifying }, { state: CardState.Verified, verifiedAt: new Date() });
+      await this.db
+        .getRepository(CardEntity)
+        .update({ id: card.id, state: CardState.Verifying }, { state: CardState.Verified, verifiedAt: new Date() });
     }
     return report;
   }

@@ -28,7 +28,11 @@ describe('safe to format: fail-closed', () => {
     ['a file only copied', { byLevel: { verified: 2, copied: 1 } }, /1 of 3 file\(s\) not yet verified/],
     ['the seal not written', { sealed: false }, /ASC MHL seal/],
     ['no off-site target under the default rule', { rule: SafeToFormatRule.TwoLocalAndOffsiteStarted }, /no off-site target/],
-    ['off-site not started', { rule: SafeToFormatRule.TwoLocalAndOffsiteStarted, offsiteTargets: 1, offsiteStarted: 2 }, /1 of 3 file\(s\) not yet started off-site/],
+    [
+      'off-site not started',
+      { rule: SafeToFormatRule.TwoLocalAndOffsiteStarted, offsiteTargets: 1, offsiteStarted: 2 },
+      /1 of 3 file\(s\) not yet started off-site/,
+    ],
   ])('is not safe with %s', (_n, change, reason) => {
     const v = cardVerdict({ ...safe, ...change });
     expect(v.safe).toBe(false);

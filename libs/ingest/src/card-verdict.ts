@@ -28,7 +28,8 @@ export function cardVerdict(v: VerdictInput): CardVerdict {
   const total = Object.values(v.byLevel).reduce((a, b) => a + (b ?? 0), 0);
   const verified = LOCAL_OK.reduce((a, l) => a + count(l), 0);
   if (total === 0) return { safe: false, reason: 'no files recorded for this card yet' };
-  if (count(ProtectionLevel.AtRisk) > 0) return { safe: false, reason: `${count(ProtectionLevel.AtRisk)} file(s) at risk: a copy did not match` };
+  if (count(ProtectionLevel.AtRisk) > 0)
+    return { safe: false, reason: `${count(ProtectionLevel.AtRisk)} file(s) at risk: a copy did not match` };
   if (v.uploadsInFlight > 0) return { safe: false, reason: `${v.uploadsInFlight} file(s) still uploading` };
   if (v.announcedFiles === null) return { safe: false, reason: 'the card was not announced: its file count is unknown' };
   if (total < v.announcedFiles) return { safe: false, reason: `${v.announcedFiles - total} of ${v.announcedFiles} file(s) not received` };
@@ -37,8 +38,12 @@ export function cardVerdict(v: VerdictInput): CardVerdict {
   if (!v.sealed) return { safe: false, reason: 'writing the ASC MHL seal of the card' };
   if (v.rule === SafeToFormatRule.TwoLocalAndOffsiteStarted) {
     if (v.offsiteTargets === 0) return { safe: false, reason: 'no off-site target' };
-    if (v.offsiteStarted < total) return { safe: false, reason: `${total - v.offsiteStarted} of ${total} file(s) not yet started off-site` };
+    if (v.offsiteStarted < total)
+      return { safe: false, reason: `${total - v.offsiteStarted} of ${total} file(s) not yet started off-site` };
   }
   const where = v.sameDevice ? 'two copies on one device (admin override)' : 'two devices';
-  return { safe: true, reason: `${total} file(s) verified on ${where}${v.rule === SafeToFormatRule.TwoLocalAndOffsiteStarted ? ', off-site started' : ''}` };
+  return {
+    safe: true,
+    reason: `${total} file(s) verified on ${where}${v.rule === SafeToFormatRule.TwoLocalAndOffsiteStarted ? ', off-site started' : ''}`,
+  };
 }

@@ -20,7 +20,8 @@ export class ExifReader {
       })) as Record<string, unknown> | undefined;
       if (!tags) return null;
       const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined);
-      const date = [tags.DateTimeOriginal, tags.CreateDate].find((d) => d instanceof Date && !Number.isNaN(d.getTime())) as Date | undefined;
+      const date = [tags.DateTimeOriginal, tags.CreateDate].find((d) => d instanceof Date && !Number.isNaN(d.getTime())) as
+        Date | undefined;
       return {
         make: str(tags.Make),
         model: str(tags.Model),

@@ -107,7 +107,10 @@ export class IngestService {
   async storeVolumes(): Promise<StoreVolumes> {
     const { primary, mirror } = await this.volumeRows();
     if (!primary || primary.state === VolumeState.Offline) {
-      throw new AppError(ErrorCode.VolumeOffline, `The primary volume is offline${primary ? ` (${primary.rootPath})` : ''}; check the NAS pool`);
+      throw new AppError(
+        ErrorCode.VolumeOffline,
+        `The primary volume is offline${primary ? ` (${primary.rootPath})` : ''}; check the NAS pool`,
+      );
     }
     return {
       primary: new VolumeFiles('primary', primary.rootPath),
@@ -156,7 +159,11 @@ export class IngestService {
       if (isUniqueViolation(err, 'cards_project_label_key')) return this.announceCard(projectSlug, input);
       throw err;
     }
-    await this.audit.record('card.announce', { type: 'card', id: row.id }, { project: projectSlug, label, files: input.files, bytes: input.bytes });
+    await this.audit.record(
+      'card.announce',
+      { type: 'card', id: row.id },
+      { project: projectSlug, label, files: input.files, bytes: input.bytes },
+    );
     return { card: (await cards.findOne({ where: { id: row.id } }))!, created: true };
   }
 
@@ -250,13 +257,17 @@ export class IngestService {
       throw new AppError(ErrorCode.ValidationFailed, 'kind must be "file" or "history"', ['kind']);
     }
     const path = input.kind === 'history' ? parseHistoryPath(input.relativePath) : parseCardPath(input.relativePath);
-    if (input.kind === 'history' && input.size > 256 * 1024 * 1024) throw new AppError(ErrorCode.ValidationFailed, 'an ASC MHL file over 256 MiB is not plausible', ['size']);
+    if (input.kind === 'history' && input.size > 256 * 1024 * 1024)
+      throw new AppError(ErrorCode.ValidationFailed, 'an ASC MHL file over 256 MiB is not plausible', ['size']);
     if (!Number.isSafeInteger(input.size) || input.size < 0) {
       throw new AppError(ErrorCode.ValidationFailed, 'Upload-Length must be given (deferred length is not supported)', ['size']);
     }
-    if (input.xxh64 !== undefined && !HEX16.test(input.xxh64)) throw new AppError(ErrorCode.ValidationFailed, 'xxh64 must be 16 lowercase hex digits', ['xxh64']);
-    if (input.sha256 !== undefined && !HEX64.test(input.sha256)) throw new AppError(ErrorCode.ValidationFailed, 'sha256 must be 64 lowercase hex digits', ['sha256']);
-    if (input.modifiedTime && Number.isNaN(input.modifiedTime.getTime())) throw new AppError(ErrorCode.ValidationFailed, 'mtime is not a date', ['mtime']);
+    if (input.xxh64 !== undefined && !HEX16.test(input.xxh64))
+      throw new AppError(ErrorCode.ValidationFailed, 'xxh64 must be 16 lowercase hex digits', ['xxh64']);
+    if (input.sha256 !== undefined && !HEX64.test(input.sha256))
+      throw new AppError(ErrorCode.ValidationFailed, 'sha256 must be 64 lowercase hex digits', ['sha256']);
+    if (input.modifiedTime && Number.isNaN(input.modifiedTime.getTime()))
+      throw new AppError(ErrorCode.ValidationFailed, 'mtime is not a date', ['mtime']);
     // Two names on one card that are the same after Unicode normalization are one file name.
     const clash = await this.db.query(
       `SELECT relative_path FROM uploads WHERE card_id = $1 AND relative_path_nfc = $2 AND relative_path <> $3 AND state IN ('receiving','received')
@@ -266,7 +277,10 @@ export class IngestService {
       [card.id, path.nfc, path.given],
     );
     if (clash.length) {
-      throw new AppError(ErrorCode.PathCollision, `"${path.given}" is the same name as "${clash[0].relative_path}" after Unicode normalization`);
+      throw new AppError(
+        ErrorCode.PathCollision,
+        `"${path.given}" is the same name as "${clash[0].relative_path}" after Unicode normalization`,
+      );
     }
     const repo = this.db.getRepository(UploadEntity);
     const row = repo.create({
@@ -305,12 +319,17 @@ export class IngestService {
    */
   async seal(uploadId: string, client: { xxh64: string; sha256: string }): Promise<SealResult> {
     if (!HEX16.test(client.xxh64 ?? '') || !HEX64.test(client.sha256 ?? '')) {
-      throw new AppError(ErrorCode.ValidationFailed, 'the client hashes are required: xxh64 (16 hex digits) and sha256 (64 hex digits)', ['xxh64', 'sha256']);
+      throw new AppError(ErrorCode.ValidationFailed, 'the client hashes are required: xxh64 (16 hex digits) and sha256 (64 hex digits)', [
+        'xxh64',
+        'sha256',
+      ]);
     }
     const upload = await this.getUpload(uploadId);
     if (upload.state === 'sealed') return this.sealedResult(upload);
-    if (upload.state === 'receiving') throw new AppError(ErrorCode.UploadIncomplete, `"${upload.relativePath}" is not complete yet; resume the upload first`);
-    if (upload.state !== 'received') throw new AppError(ErrorCode.UploadNotFound, `This upload ended (${upload.state}); upload the file again`);
+    if (upload.state === 'receiving')
+      throw new AppError(ErrorCode.UploadIncomplete, `"${upload.relativePath}" is not complete yet; resume the upload first`);
+    if (upload.state !== 'received')
+      throw new AppError(ErrorCode.UploadNotFound, `This upload ended (${upload.state}); upload the file again`);
     const vols = await this.storeVolumes();
     if (upload.serverXxh64 !== client.xxh64 || upload.serverSha256 !== client.sha256) {
       await this.db.getRepository(UploadEntity).update(uploadId, {
@@ -324,7 +343,12 @@ export class IngestService {
       throw new AppError(
         ErrorCode.ChecksumMismatch,
         `"${upload.relativePath}" arrived different from the card: the card says xxh64 ${client.xxh64}, the server received ${upload.serverXxh64}. Nothing was stored; upload it again.`,
-        [`client.xxh64=${client.xxh64}`, `server.xxh64=${upload.serverXxh64}`, `client.sha256=${client.sha256}`, `server.sha256=${upload.serverSha256}`],
+        [
+          `client.xxh64=${client.xxh64}`,
+          `server.xxh64=${upload.serverXxh64}`,
+          `client.sha256=${client.sha256}`,
+          `server.sha256=${upload.serverSha256}`,
+        ],
       );
     }
     const card = await this.getCard(upload.cardId);
@@ -335,14 +359,29 @@ export class IngestService {
 
     const result = await this.db.transaction(async (em): Promise<SealResult> => {
       await em.query('SELECT id FROM cards WHERE id = $1 FOR UPDATE', [card.id]);
-      const same: AssetEntity[] = await em.find(AssetEntity, { where: { cardId: card.id, relativePathNfc: upload.relativePathNfc }, order: { version: 'ASC' } });
+      const same: AssetEntity[] = await em.find(AssetEntity, {
+        where: { cardId: card.id, relativePathNfc: upload.relativePathNfc },
+        order: { version: 'ASC' },
+      });
       const identical = same.find((a) => a.sha256 === client.sha256 && a.size === upload.size);
       if (identical) {
         // Re-ingest of the same file: nothing new to store.
         await vols.primary.removePart(uploadId);
         await vols.mirror?.removePart(uploadId);
-        await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: identical.id, outcome: 'duplicate', clientXxh64: client.xxh64, clientSha256: client.sha256 });
-        return { assetId: identical.id, outcome: 'duplicate', relativePath: identical.relativePath, storedPath: identical.storedPath ?? '', protection: identical.protection };
+        await em.update(UploadEntity, uploadId, {
+          state: 'sealed',
+          assetId: identical.id,
+          outcome: 'duplicate',
+          clientXxh64: client.xxh64,
+          clientSha256: client.sha256,
+        });
+        return {
+          assetId: identical.id,
+          outcome: 'duplicate',
+          relativePath: identical.relativePath,
+          storedPath: identical.storedPath ?? '',
+          protection: identical.protection,
+        };
       }
       // The mirror slot of a dual-slot camera: the same file at the same path on another card of the project.
       const twin: AssetEntity | null = await em
@@ -373,7 +412,10 @@ export class IngestService {
           if ((await v.promote(uploadId, storedPath)) === 'exists') {
             const there = await plainRead(v.finalPath(storedPath), ['sha256']);
             if (there.hashes.sha256 !== client.sha256) {
-              throw new AppError(ErrorCode.Conflict, `${v.role} volume: ${storedPath} exists with other content and is not in the catalog; an admin must look at it`);
+              throw new AppError(
+                ErrorCode.Conflict,
+                `${v.role} volume: ${storedPath} exists with other content and is not in the catalog; an admin must look at it`,
+              );
             }
             await v.removePart(uploadId);
           }
@@ -399,7 +441,13 @@ export class IngestService {
       if (!twin) {
         const copies: Partial<CopyEntity>[] = [];
         if (pRow) copies.push({ assetId: asset.id, volumeId: pRow.id, state: CopyState.Written, location: storedPath });
-        if (mRow) copies.push({ assetId: asset.id, volumeId: mRow.id, state: vols.mirror && upload.mirrorState === 'writing' ? CopyState.Written : CopyState.Missing, location: storedPath });
+        if (mRow)
+          copies.push({
+            assetId: asset.id,
+            volumeId: mRow.id,
+            state: vols.mirror && upload.mirrorState === 'writing' ? CopyState.Written : CopyState.Missing,
+            location: storedPath,
+          });
         await em.insert(CopyEntity, copies);
       }
       await em.query(
@@ -407,11 +455,18 @@ export class IngestService {
            state = CASE WHEN state IN ('announced','uploading') THEN 'copied' ELSE state END, updated_at = now() WHERE id = $1`,
         [card.id, upload.size],
       );
-      await em.update(UploadEntity, uploadId, { state: 'sealed', assetId: asset.id, outcome, clientXxh64: client.xxh64, clientSha256: client.sha256 });
+      await em.update(UploadEntity, uploadId, {
+        state: 'sealed',
+        assetId: asset.id,
+        outcome,
+        clientXxh64: client.xxh64,
+        clientSha256: client.sha256,
+      });
       return { assetId: asset.id, outcome, relativePath: upload.relativePath, storedPath, protection: asset.protection };
     });
     // After the commit, so the worker finds the asset.
-    if (result.outcome === 'stored' || result.outcome === 'version') await this.queue.send(JobName.AssetsVerify, { assetId: result.assetId });
+    if (result.outcome === 'stored' || result.outcome === 'version')
+      await this.queue.send(JobName.AssetsVerify, { assetId: result.assetId });
     else await this.afterAssetChange(card.id);
     return result;
   }
@@ -421,25 +476,42 @@ export class IngestService {
    * volumes, where the seal job verifies the files against it and continues it. An existing
    * chain file is StudioVault's continuation of the card's: it is kept, never replaced.
    */
-  private async sealHistory(upload: UploadEntity, client: { xxh64: string; sha256: string }, storedPath: string, vols: StoreVolumes): Promise<SealResult> {
+  private async sealHistory(
+    upload: UploadEntity,
+    client: { xxh64: string; sha256: string },
+    storedPath: string,
+    vols: StoreVolumes,
+  ): Promise<SealResult> {
     for (const v of [vols.primary, vols.mirror]) {
       if (!v || (await v.partSize(upload.id)) === null) continue;
       if ((await v.promote(upload.id, storedPath)) === 'exists') {
         const there = await plainRead(v.finalPath(storedPath), ['sha256']);
         if (there.hashes.sha256 !== client.sha256 && !storedPath.endsWith('/ascmhl_chain.xml')) {
-          throw new AppError(ErrorCode.Conflict, `${v.role} volume: ${storedPath} exists with other content; a generation file is never replaced`);
+          throw new AppError(
+            ErrorCode.Conflict,
+            `${v.role} volume: ${storedPath} exists with other content; a generation file is never replaced`,
+          );
         }
         await v.removePart(upload.id);
       }
     }
-    await this.db.getRepository(UploadEntity).update(upload.id, { state: 'sealed', outcome: 'history', clientXxh64: client.xxh64, clientSha256: client.sha256 });
+    await this.db
+      .getRepository(UploadEntity)
+      .update(upload.id, { state: 'sealed', outcome: 'history', clientXxh64: client.xxh64, clientSha256: client.sha256 });
     return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath, protection: ProtectionLevel.Copied };
   }
 
   private async sealedResult(upload: UploadEntity): Promise<SealResult> {
-    if (!upload.assetId) return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath: '', protection: ProtectionLevel.Copied };
+    if (!upload.assetId)
+      return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath: '', protection: ProtectionLevel.Copied };
     const a = (await this.db.getRepository(AssetEntity).findOne({ where: { id: upload.assetId! } }))!;
-    return { assetId: a.id, outcome: upload.outcome ?? 'duplicate', relativePath: a.relativePath, storedPath: a.storedPath ?? '', protection: a.protection };
+    return {
+      assetId: a.id,
+      outcome: upload.outcome ?? 'duplicate',
+      relativePath: a.relativePath,
+      storedPath: a.storedPath ?? '',
+      protection: a.protection,
+    };
   }
 
   // ---- verification ----------------------------------------------------------------------
@@ -452,7 +524,9 @@ export class IngestService {
   async verifyAsset(data: { assetId: string }): Promise<{ protection: ProtectionLevel }> {
     const asset = await this.db.getRepository(AssetEntity).findOne({ where: { id: data.assetId } });
     if (!asset) throw new Error(`asset ${data.assetId} is not in the catalog (yet)`); // retried
-    const copies = await this.db.getRepository(CopyEntity).find({ where: { assetId: asset.id, volumeId: In((await this.volumes.list()).map((v) => v.id)) } });
+    const copies = await this.db
+      .getRepository(CopyEntity)
+      .find({ where: { assetId: asset.id, volumeId: In((await this.volumes.list()).map((v) => v.id)) } });
     const vols = new Map((await this.volumes.list()).map((v) => [v.id, v]));
     for (const copy of copies) {
       const vol = vols.get(copy.volumeId!);
@@ -513,10 +587,11 @@ export class IngestService {
   /** Sets an asset's local protection level from its copies (only ever what the checks proved). */
   async recomputeAsset(assetId: string, em: EntityManager = this.db.manager): Promise<ProtectionLevel> {
     const asset = (await em.findOne(AssetEntity, { where: { id: assetId } }))!;
-    const rows: { state: CopyState; device_id: string | null; same_device_override: boolean; error: string | null; role: string }[] = await em.query(
-      `SELECT c.state, v.device_id, v.same_device_override, c.error, v.role FROM copies c JOIN storage_volumes v ON v.id = c.volume_id WHERE c.asset_id = $1`,
-      [assetId],
-    );
+    const rows: { state: CopyState; device_id: string | null; same_device_override: boolean; error: string | null; role: string }[] =
+      await em.query(
+        `SELECT c.state, v.device_id, v.same_device_override, c.error, v.role FROM copies c JOIN storage_volumes v ON v.id = c.volume_id WHERE c.asset_id = $1`,
+        [assetId],
+      );
     const bad = rows.find((r) => r.state === CopyState.Mismatch);
     const verified = rows.filter((r) => r.state === CopyState.Verified);
     const devices = new Set(verified.map((r) => r.device_id));
@@ -528,12 +603,18 @@ export class IngestService {
       reason = `${bad.role} copy does not match: ${bad.error}`;
     } else if (verified.length >= 2 && (devices.size >= 2 || override)) {
       // Off-site levels are kept; local verification only ever raises "copied" to "verified".
-      level = [ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].includes(asset.protection) ? asset.protection : ProtectionLevel.Verified;
+      level = [ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].includes(asset.protection)
+        ? asset.protection
+        : ProtectionLevel.Verified;
       if (devices.size < 2) reason = 'two copies on one device (admin override)';
     } else {
       level = ProtectionLevel.Copied;
       const missing = rows.filter((r) => r.state === CopyState.Missing).map((r) => r.role);
-      reason = missing.length ? `copied, ${verified.length || rows.length - missing.length} of 2: missing on ${missing.join(', ')}` : verified.length >= 2 ? 'both copies on one device' : null;
+      reason = missing.length
+        ? `copied, ${verified.length || rows.length - missing.length} of 2: missing on ${missing.join(', ')}`
+        : verified.length >= 2
+          ? 'both copies on one device'
+          : null;
     }
     await em.update(AssetEntity, assetId, { protection: level, protectionReason: reason });
     // twins follow their original
@@ -546,10 +627,14 @@ export class IngestService {
     const status = await this.cardStatus(cardId);
     const { byLevel, uploadsInFlight, card } = status;
     const total = Object.values(byLevel).reduce((a, b) => a + (b ?? 0), 0);
-    const verified = [ProtectionLevel.Verified, ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].reduce((a, l) => a + (byLevel[l] ?? 0), 0);
+    const verified = [ProtectionLevel.Verified, ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].reduce(
+      (a, l) => a + (byLevel[l] ?? 0),
+      0,
+    );
     let state: CardState;
     if (byLevel[ProtectionLevel.AtRisk]) state = CardState.AtRisk;
-    else if (uploadsInFlight > 0 || (card.announcedFiles !== null && total < card.announcedFiles)) state = total ? CardState.Uploading : CardState.Announced;
+    else if (uploadsInFlight > 0 || (card.announcedFiles !== null && total < card.announcedFiles))
+      state = total ? CardState.Uploading : CardState.Announced;
     // Every file verified: the card is "verifying" until its ASC MHL generation is written
     // (and the files checked against any history the card brought); the seal job makes it "verified".
     else if (total > 0 && verified === total) state = card.state === CardState.Verified ? CardState.Verified : CardState.Verifying;

@@ -63,9 +63,13 @@ export class TusUploads {
 /** StudioVault's errors travel through tus as JSON bodies with their stable code; tus's own errors pass as they are. */
 function toTusError(err: unknown): { status_code: number; body: string } | undefined {
   let appError: AppError | undefined;
-  if (err instanceof VolumeWriteError) appError = new AppError(err.full ? ErrorCode.InsufficientStorage : ErrorCode.VolumeOffline, err.message);
+  if (err instanceof VolumeWriteError)
+    appError = new AppError(err.full ? ErrorCode.InsufficientStorage : ErrorCode.VolumeOffline, err.message);
   else if (err instanceof AppError) appError = err;
   if (!appError) return undefined;
   const statusCode = statusOf(appError.code);
-  return { status_code: statusCode, body: JSON.stringify({ statusCode, code: appError.code, message: appError.message, details: appError.details }) };
+  return {
+    status_code: statusCode,
+    body: JSON.stringify({ statusCode, code: appError.code, message: appError.message, details: appError.details }),
+  };
 }

@@ -28,11 +28,32 @@ export interface JobDefinition {
 }
 
 export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
-  [JobName.SessionsPurge]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 300, cron: '17 * * * *' },
-  [JobName.VolumesCheck]: { policy: 'stately', retryLimit: 2, retryDelaySeconds: 10, retryBackoff: true, expireInSeconds: 120, cron: '*/5 * * * *' },
+  [JobName.SessionsPurge]: {
+    policy: 'stately',
+    retryLimit: 3,
+    retryDelaySeconds: 30,
+    retryBackoff: true,
+    expireInSeconds: 300,
+    cron: '17 * * * *',
+  },
+  [JobName.VolumesCheck]: {
+    policy: 'stately',
+    retryLimit: 2,
+    retryDelaySeconds: 10,
+    retryBackoff: true,
+    expireInSeconds: 120,
+    cron: '*/5 * * * *',
+  },
   // A 1 GiB video re-read twice from HDD takes ~10 s; allow for slow pools.
   [JobName.AssetsVerify]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 1800 },
   [JobName.CardsSeal]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 600 },
-  [JobName.UploadsExpire]: { policy: 'stately', retryLimit: 2, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 600, cron: '23 3 * * *' },
+  [JobName.UploadsExpire]: {
+    policy: 'stately',
+    retryLimit: 2,
+    retryDelaySeconds: 60,
+    retryBackoff: true,
+    expireInSeconds: 600,
+    cron: '23 3 * * *',
+  },
   [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };

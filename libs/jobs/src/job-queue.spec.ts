@@ -33,7 +33,10 @@ describe('job queue (pg-boss in the catalog Postgres)', () => {
   it('two workers never run one job twice', async () => {
     const producer = new JobQueue({ connectionString: db.url, ...FAST, definitions: { [JobName.VolumesCheck]: { policy: 'standard' } } });
     await producer.start('producer');
-    const workers = ['a', 'b'].map((w) => ({ w, q: new JobQueue({ connectionString: db.url, ...FAST, definitions: { [JobName.VolumesCheck]: { policy: 'standard' } } }) }));
+    const workers = ['a', 'b'].map((w) => ({
+      w,
+      q: new JobQueue({ connectionString: db.url, ...FAST, definitions: { [JobName.VolumesCheck]: { policy: 'standard' } } }),
+    }));
     for (const { w, q } of workers) {
       await q.start('producer'); // no cron in this test
       await q.work(JobName.VolumesCheck, 3, async (_data, meta) => {
@@ -55,7 +58,12 @@ describe('job queue (pg-boss in the catalog Postgres)', () => {
   }, 60_000);
 
   it('runs a backlog back to back, not one job per polling interval', async () => {
-    const q = new JobQueue({ connectionString: db.url, maintenanceIntervalSeconds: 1, pollingIntervalSeconds: 2, definitions: { [JobName.VolumesCheck]: { policy: 'standard' } } });
+    const q = new JobQueue({
+      connectionString: db.url,
+      maintenanceIntervalSeconds: 1,
+      pollingIntervalSeconds: 2,
+      definitions: { [JobName.VolumesCheck]: { policy: 'standard' } },
+    });
     await q.start('producer');
     let done = 0;
     await q.work(JobName.VolumesCheck, 1, async () => {
@@ -80,7 +88,9 @@ describe('job queue (pg-boss in the catalog Postgres)', () => {
   });
 
   it('a job whose worker process was killed mid-job runs again on another worker', async () => {
-    const defs = { [JobName.VolumesCheck]: { policy: 'standard' as const, expireInSeconds: 2, retryDelaySeconds: 1, retryBackoff: false, retryLimit: 3 } };
+    const defs = {
+      [JobName.VolumesCheck]: { policy: 'standard' as const, expireInSeconds: 2, retryDelaySeconds: 1, retryBackoff: false, retryLimit: 3 },
+    };
     const producer = new JobQueue({ connectionString: db.url, ...FAST, definitions: defs });
     await producer.start('producer');
     const id = (await producer.send(JobName.VolumesCheck, { crash: true }))!;

@@ -51,7 +51,9 @@ export class JobQueue implements OnApplicationShutdown {
       });
       // After stop begins, the database going away (embedded Postgres stopping next) is expected.
       this.stopping = false;
-      boss.on('error', (err) => (this.stopping ? this.log.debug(`job queue (stopping): ${err.message}`) : this.log.error(`job queue: ${err.message}`)));
+      boss.on('error', (err) =>
+        this.stopping ? this.log.debug(`job queue (stopping): ${err.message}`) : this.log.error(`job queue: ${err.message}`),
+      );
       await boss.start();
       for (const name of Object.values(JobName)) {
         const def = this.definition(name);
@@ -73,7 +75,11 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   /** Queues a job; returns its id, or null when a singleton is already queued. */
-  async send(name: JobName, data: object = {}, options: { singletonKey?: string; startAfterSeconds?: number } = {}): Promise<string | null> {
+  async send(
+    name: JobName,
+    data: object = {},
+    options: { singletonKey?: string; startAfterSeconds?: number } = {},
+  ): Promise<string | null> {
     const boss = await this.ready();
     const id = await boss.send(name, data, { singletonKey: options.singletonKey, startAfter: options.startAfterSeconds });
     if (id && !options.startAfterSeconds) for (const w of this.workers.get(name) ?? []) boss.notifyWorker(w);
@@ -91,20 +97,24 @@ export class JobQueue implements OnApplicationShutdown {
     const ids = this.workers.get(name) ?? [];
     for (let i = 0; i < concurrency; i++) {
       let workerId = '';
-      workerId = await boss.work(name, { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async ([job]) => {
-        const started = Date.now();
-        try {
-          const meta = job as unknown as { id: string; retryCount?: number };
-          const result = await handler(job.data, { id: meta.id, retryCount: meta.retryCount ?? 0 });
-          this.log.debug(`job ${name} ${job.id} done in ${Date.now() - started} ms`);
-          return result;
-        } catch (err) {
-          this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
-          throw err;
-        } finally {
-          if (workerId) boss.notifyWorker(workerId);
-        }
-      });
+      workerId = await boss.work(
+        name,
+        { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
+        async ([job]) => {
+          const started = Date.now();
+          try {
+            const meta = job as unknown as { id: string; retryCount?: number };
+            const result = await handler(job.data, { id: meta.id, retryCount: meta.retryCount ?? 0 });
+            this.log.debug(`job ${name} ${job.id} done in ${Date.now() - started} ms`);
+            return result;
+          } catch (err) {
+            this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
+            throw err;
+          } finally {
+            if (workerId) boss.notifyWorker(workerId);
+          }
+        },
+      );
       ids.push(workerId);
     }
     this.workers.set(name, ids);

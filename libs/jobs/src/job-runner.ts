@@ -52,8 +52,9 @@ export class JobRunner {
     await this.queue.start('worker');
     for (const [name, handler] of handlers) {
       await this.queue.work(name, this.config.worker.concurrency, (data, meta) =>
-        requestContext.run({ requestId: `job:${meta.id}`, actor: { userId: 'system', email: 'system', role: Role.Admin, via: 'system' } }, () =>
-          handler(data, meta),
+        requestContext.run(
+          { requestId: `job:${meta.id}`, actor: { userId: 'system', email: 'system', role: Role.Admin, via: 'system' } },
+          () => handler(data, meta),
         ),
       );
     }

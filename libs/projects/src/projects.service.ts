@@ -68,10 +68,16 @@ export class ProjectsService {
     if (q.status) qb.andWhere('p.status = :status', { status: q.status });
     if (q.type) qb.andWhere('p.type = :type', { type: q.type });
     if (q.search) {
-      const like = `%${q.search.normalize('NFC').toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const like = `%${q.search
+        .normalize('NFC')
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       qb.andWhere(
         new Brackets((w) =>
-          w.where('lower(p.name) LIKE :like', { like }).orWhere('p.slug LIKE :like', { like }).orWhere('lower(p.client) LIKE :like', { like }),
+          w
+            .where('lower(p.name) LIKE :like', { like })
+            .orWhere('p.slug LIKE :like', { like })
+            .orWhere('lower(p.client) LIKE :like', { like }),
         ),
       );
     }
@@ -86,7 +92,10 @@ export class ProjectsService {
     return p;
   }
 
-  async update(slug: string, patch: { name?: string; client?: string | null; shootDate?: string | null; type?: ProjectType }): Promise<ProjectEntity> {
+  async update(
+    slug: string,
+    patch: { name?: string; client?: string | null; shootDate?: string | null; type?: ProjectType },
+  ): Promise<ProjectEntity> {
     const p = await this.get(slug);
     if (p.status === ProjectStatus.Archived) throw new AppError(ErrorCode.ProjectArchived, `Project "${slug}" is archived`);
     const changes: Partial<ProjectEntity> = {};

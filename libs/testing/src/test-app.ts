@@ -26,7 +26,9 @@ export async function startTestApp(
   /** Reuse a database (a restart test); otherwise a fresh one. */
   existingDbUrl?: string,
 ): Promise<TestApp> {
-  const db: TestDatabase = existingDbUrl ? { name: new URL(existingDbUrl).pathname.slice(1), url: existingDbUrl, drop: async () => undefined } : await createTestDatabase();
+  const db: TestDatabase = existingDbUrl
+    ? { name: new URL(existingDbUrl).pathname.slice(1), url: existingDbUrl, drop: async () => undefined }
+    : await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'sv-test-'));
   const config = loadConfig({ NODE_ENV: 'test', STUDIOVAULT_DATA_DIR: dataDir, DATABASE_URL: db.url, ...env });
   await migrateCatalog(db.url);

@@ -50,4 +50,3 @@ export class AccessGuard extends PassportAuthGuard(['api-token', 'session-cookie
     return user;
   }
 }
-

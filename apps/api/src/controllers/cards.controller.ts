@@ -22,7 +22,10 @@ export class CardsController {
 
   @Post('projects/:slug/cards')
   @Roles(Role.Editor)
-  @ApiOperation({ operationId: 'announceCard', summary: 'Announce a card before its first byte (created, or the existing card with that label)' })
+  @ApiOperation({
+    operationId: 'announceCard',
+    summary: 'Announce a card before its first byte (created, or the existing card with that label)',
+  })
   @ApiCreatedResponse({ type: CardDto, description: 'A new card' })
   @ApiOkResponse({ type: CardDto, description: 'The card with that label already exists (re-ingest)' })
   @ApiResponse({ status: 507, type: ErrorDto, description: 'INSUFFICIENT_STORAGE: names the volume and the bytes missing' })

@@ -27,7 +27,10 @@ export class SettingsController {
 
   @Put('settings/mhl-hash-format')
   @Roles(Role.Admin)
-  @ApiOperation({ operationId: 'setMhlHashFormat', summary: 'xxh64 (default, no extra read), or xxh128, md5, sha1 (read the copy once more)' })
+  @ApiOperation({
+    operationId: 'setMhlHashFormat',
+    summary: 'xxh64 (default, no extra read), or xxh128, md5, sha1 (read the copy once more)',
+  })
   @ApiOkResponse({ type: MhlHashFormatDto })
   async setFormat(@Body() dto: MhlHashFormatDto): Promise<MhlHashFormatDto> {
     await this.seal.setHashFormat(dto.format);

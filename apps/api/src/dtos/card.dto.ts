@@ -5,9 +5,22 @@ import { CardState, ProtectionLevel, SafeToFormatRule } from '@studiovault/contr
 import { CardStatus, SealResult } from '@studiovault/ingest';
 
 export class AnnounceCardDto {
-  @ApiProperty({ maxLength: 100, description: 'Folder name of the card, e.g. "A001" or "CARD-1"' }) @IsString() @MinLength(1) @MaxLength(100) label!: string;
-  @ApiPropertyOptional({ description: 'Files on the card (the CLI counts them before the first byte)' }) @IsOptional() @IsInt() @Min(0) @Max(10_000_000) files?: number;
-  @ApiPropertyOptional({ description: 'Bytes on the card: a card that does not fit on both volumes is refused' }) @IsOptional() @IsInt() @Min(0) bytes?: number;
+  @ApiProperty({ maxLength: 100, description: 'Folder name of the card, e.g. "A001" or "CARD-1"' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  label!: string;
+  @ApiPropertyOptional({ description: 'Files on the card (the CLI counts them before the first byte)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  files?: number;
+  @ApiPropertyOptional({ description: 'Bytes on the card: a card that does not fit on both volumes is refused' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  bytes?: number;
   @ApiPropertyOptional({ maxLength: 100 }) @IsOptional() @IsString() @MaxLength(100) cameraMake?: string;
   @ApiPropertyOptional({ maxLength: 100 }) @IsOptional() @IsString() @MaxLength(100) cameraModel?: string;
   @ApiPropertyOptional({ maxLength: 100 }) @IsOptional() @IsString() @MaxLength(100) cameraSerial?: string;
@@ -71,8 +84,14 @@ export class CardDto {
 }
 
 export class SealDto {
-  @ApiProperty({ pattern: '^[0-9a-f]{16}$', description: 'xxh64 of the file as read from the card' }) @IsString() @Matches(/^[0-9a-f]{16}$/, { message: 'xxh64 must be 16 lowercase hex digits' }) xxh64!: string;
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the file as read from the card' }) @IsString() @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 lowercase hex digits' }) sha256!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{16}$', description: 'xxh64 of the file as read from the card' })
+  @IsString()
+  @Matches(/^[0-9a-f]{16}$/, { message: 'xxh64 must be 16 lowercase hex digits' })
+  xxh64!: string;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the file as read from the card' })
+  @IsString()
+  @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 lowercase hex digits' })
+  sha256!: string;
 }
 
 export class SealResultDto {
@@ -80,7 +99,7 @@ export class SealResultDto {
   @ApiProperty({
     enum: ['stored', 'duplicate', 'twin', 'version', 'history'],
     description:
-      'duplicate: already on this card; twin: identical to a file of another card (stored once); version: same name, other content, kept beside it; history: a file of the card\'s ascmhl/ folder',
+      "duplicate: already on this card; twin: identical to a file of another card (stored once); version: same name, other content, kept beside it; history: a file of the card's ascmhl/ folder",
   })
   outcome!: SealResult['outcome'];
   @ApiProperty() relativePath!: string;
@@ -91,7 +110,8 @@ export class SealResultDto {
 export class CopyDto {
   @ApiProperty({ enum: ['primary', 'mirror'] }) volume!: string;
   @ApiProperty() state!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'o_direct (read from the device) or plain (file system refused O_DIRECT)' }) verifyMethod!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'o_direct (read from the device) or plain (file system refused O_DIRECT)' })
+  verifyMethod!: string | null;
   @ApiProperty({ type: String, nullable: true }) observedXxh64!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) verifiedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
@@ -115,7 +135,13 @@ export class CardFilesDto {
 }
 
 export class CardFilesQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 200 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
   @ApiPropertyOptional({ maxLength: 8192 }) @IsOptional() @IsString() @MaxLength(8192) after?: string;
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Only files not (yet) verified on two devices, at risk included' })
   @IsOptional()
@@ -134,5 +160,6 @@ export class SameDeviceOverrideDto {
 }
 
 export class MhlHashFormatDto {
-  @ApiProperty({ enum: ['xxh64', 'xxh128', 'md5', 'sha1'] }) @IsIn(['xxh64', 'xxh128', 'md5', 'sha1']) format!: 'xxh64' | 'xxh128' | 'md5' | 'sha1';
+  @ApiProperty({ enum: ['xxh64', 'xxh128', 'md5', 'sha1'] }) @IsIn(['xxh64', 'xxh128', 'md5', 'sha1']) format!:
+    'xxh64' | 'xxh128' | 'md5' | 'sha1';
 }

@@ -40,7 +40,12 @@ export class ProjectListDto {
 }
 
 export class CreateProjectDto {
-  @ApiProperty({ maxLength: NAME_MAX }) @IsString() @MinLength(1) @MaxLength(NAME_MAX) @Matches(/\S/, { message: 'name must not be blank' }) name!: string;
+  @ApiProperty({ maxLength: NAME_MAX })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(NAME_MAX)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name!: string;
   @ApiPropertyOptional({ maxLength: SLUG_MAX, pattern: SLUG_PATTERN.source, description: 'Default: made from the name' })
   @IsOptional()
   @IsString()
@@ -48,13 +53,28 @@ export class CreateProjectDto {
   @Matches(SLUG_PATTERN, { message: 'slug must be lowercase letters, digits and dashes, not starting or ending with a dash' })
   slug?: string;
   @ApiPropertyOptional({ maxLength: NAME_MAX }) @IsOptional() @IsString() @MaxLength(NAME_MAX) client?: string;
-  @ApiPropertyOptional({ format: 'date' }) @IsOptional() @IsDateString({ strict: true }) @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'shootDate must be YYYY-MM-DD' }) shootDate?: string;
+  @ApiPropertyOptional({ format: 'date' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'shootDate must be YYYY-MM-DD' })
+  shootDate?: string;
   @ApiPropertyOptional({ enum: ProjectType, enumName: 'ProjectType' }) @IsOptional() @IsEnum(ProjectType) type?: ProjectType;
 }
 
 export class UpdateProjectDto {
-  @ApiPropertyOptional({ maxLength: NAME_MAX }) @IsOptional() @IsString() @MinLength(1) @MaxLength(NAME_MAX) @Matches(/\S/, { message: 'name must not be blank' }) name?: string;
-  @ApiPropertyOptional({ maxLength: NAME_MAX, nullable: true, type: String }) @IsOptional() @ValidateIf((_, v) => v !== null) @IsString() @MaxLength(NAME_MAX) client?: string | null;
+  @ApiPropertyOptional({ maxLength: NAME_MAX })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(NAME_MAX)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name?: string;
+  @ApiPropertyOptional({ maxLength: NAME_MAX, nullable: true, type: String })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  @MaxLength(NAME_MAX)
+  client?: string | null;
   @ApiPropertyOptional({ format: 'date', nullable: true, type: String })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
@@ -65,7 +85,11 @@ export class UpdateProjectDto {
 }
 
 export class ProjectQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ maxLength: 200, description: 'Matches name, slug or client' }) @IsOptional() @IsString() @MaxLength(200) search?: string;
+  @ApiPropertyOptional({ maxLength: 200, description: 'Matches name, slug or client' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  search?: string;
   @ApiPropertyOptional({ enum: ProjectStatus, enumName: 'ProjectStatus' }) @IsOptional() @IsEnum(ProjectStatus) status?: ProjectStatus;
   @ApiPropertyOptional({ enum: ProjectType, enumName: 'ProjectType' }) @IsOptional() @IsEnum(ProjectType) type?: ProjectType;
 }

@@ -11,7 +11,8 @@ function fromBodyParser(err: unknown): AppError | undefined {
   const type = (raw as { type?: string })?.type;
   if (type === 'entity.parse.failed') return new AppError(ErrorCode.MalformedJson, 'The request body is not valid JSON');
   if (type === 'entity.too.large') return new AppError(ErrorCode.PayloadTooLarge, 'The request body is too large');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError(ErrorCode.ValidationFailed, 'Unsupported request encoding');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return new AppError(ErrorCode.ValidationFailed, 'Unsupported request encoding');
   return undefined;
 }
 
@@ -51,7 +52,7 @@ export class ErrorFilter implements ExceptionFilter {
     else if (exception instanceof HttpException) err = fromHttpException(exception);
     else {
       // Unknown errors are logged with their stack but answered without detail.
-      this.log.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+      this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
       err = new AppError(ErrorCode.Internal, 'Internal error; the server log has the details');
     }
     const statusCode = statusOf(err.code);
