@@ -431,6 +431,11 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
     bytes[1234] ^= 0xff;
     await writeFile(staged, bytes);
     expect((await api.seal(uploadId, sourceHashes(DAMAGED.data))).outcome).toBe('stored');
+    // The worker re-reads the new file; wait for its verdict on the server, then look at the page.
+    const deadline = Date.now() + 60_000;
+    let state = '';
+    while (Date.now() < deadline && (state = (await api.card(cardA)).state) !== 'at_risk') await new Promise((r) => setTimeout(r, 250));
+    expect(state).toBe('at_risk');
 
     await page.goto(url(`/projects/${SLUG}`));
     const row = cardRow('A001');
