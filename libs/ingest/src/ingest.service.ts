@@ -533,13 +533,15 @@ export class IngestService {
       if (!vol || copy.state === CopyState.Missing || copy.state === CopyState.Verified) continue;
       const path = new VolumeFiles(vol.role, vol.rootPath).finalPath(copy.location!);
       try {
-        const read = await readFromDevice(path);
-        const ok = read.bytes === Number(asset.size) && read.hashes.xxh64 === asset.xxh64 && read.hashes.sha256 === asset.sha256;
+        // xxh64 (the card's working hash, as in its ASC MHL) at ~5 GB/s: the read-back is bound by the
+        // device, not the CPU. SHA-256 was checked against the card's when the file was sealed.
+        const read = await readFromDevice(path, ['xxh64']);
+        const ok = read.bytes === Number(asset.size) && read.hashes.xxh64 === asset.xxh64;
         await this.db.getRepository(CopyEntity).update(copy.id, {
           state: ok ? CopyState.Verified : CopyState.Mismatch,
           verifyMethod: read.method,
           observedXxh64: read.hashes.xxh64!,
-          observedSha256: read.hashes.sha256!,
+          observedSha256: null,
           verifiedAt: ok ? new Date() : null,
           error: ok ? null : `read back xxh64 ${read.hashes.xxh64} (${read.bytes} bytes), expected ${asset.xxh64} (${asset.size} bytes)`,
         });
