@@ -14,11 +14,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
+import { freePort, stopServer, textOf, waitForHealth, waitForText as waitForTextWithin } from './e2e-helpers';
 import { IngestClient, sourceHashes, waitUntil } from './ingest-client';
 
 const ROOT = resolve(__dirname, '../..');
@@ -42,65 +42,8 @@ const DAMAGED = { path: 'DCIM/100CANON/IMG_0003.CR3', data: randomBytes(300_000)
 
 jest.setTimeout(90_000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitForHealth(baseUrl: string, server: ChildProcess, output: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`The API exited with code ${server.exitCode} before answering:\n${output()}`);
-    try {
-      if ((await fetch(`${baseUrl}/api/health`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`GET /api/health did not answer 200 within ${timeoutMs} ms:\n${output()}`);
-}
-
-async function stopServer(server: ChildProcess | undefined): Promise<void> {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((r) => server.once('exit', () => r()));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function textOf(locator: Locator): Promise<string> {
-  await locator.first().waitFor({ state: 'visible' });
-  return ((await locator.first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
-}
-
-/** Polls the text of the first match until it contains (or matches) `expected`. */
-async function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = (
-      (await locator
-        .first()
-        .textContent({ timeout: 1_000 })
-        .catch(() => '')) ?? ''
-    )
-      .replace(/\s+/g, ' ')
-      .trim();
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Expected ${locator} to show ${String(expected)}, it shows "${last}"`);
-}
+/** Cards change as the worker runs: give text a little longer than the portal spec does. */
+const waitForText = (locator: Locator, expected: string | RegExp, timeoutMs = 10_000) => waitForTextWithin(locator, expected, timeoutMs);
 
 /** Polls an attribute of the first match until it equals `expected`; returns what it saw on the way. */
 async function waitForAttribute(locator: Locator, name: string, expected: string, timeoutMs = 20_000): Promise<string[]> {

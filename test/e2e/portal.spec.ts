@@ -11,11 +11,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
+import { freePort, stopServer, textOf, waitForHealth, waitForText } from './e2e-helpers';
 
 const ROOT = resolve(__dirname, '../..');
 const WEB_DIR = join(ROOT, 'dist/apps/web/public');
@@ -58,65 +58,6 @@ const MORE_PROJECTS: { name: string; client: string; shootDate: string; type: st
 ].map(([name, client, shootDate, type]) => ({ name: name!, client: client!, shootDate: shootDate!, type: type! }));
 
 jest.setTimeout(60_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitForHealth(baseUrl: string, server: ChildProcess, output: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`The API exited with code ${server.exitCode} before answering:\n${output()}`);
-    try {
-      const res = await fetch(`${baseUrl}/api/health`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`GET /api/health did not answer 200 within ${timeoutMs} ms:\n${output()}`);
-}
-
-async function stopServer(server: ChildProcess | undefined): Promise<void> {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((r) => server.once('exit', () => r()));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Text of the first match, once it is visible. */
-async function textOf(locator: Locator): Promise<string> {
-  await locator.first().waitFor({ state: 'visible' });
-  return ((await locator.first().textContent()) ?? '').trim();
-}
-
-async function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 5_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = (
-      (await locator
-        .first()
-        .textContent({ timeout: timeoutMs })
-        .catch(() => '')) ?? ''
-    ).trim();
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Expected ${locator} to show ${String(expected)}, it shows "${last}"`);
-}
 
 const path = (page: Page) => new URL(page.url()).pathname;
 
