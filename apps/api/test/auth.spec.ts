@@ -1,6 +1,6 @@
 import { TestApp } from '@studiovault/testing';
 import { Client } from 'pg';
-import { ADMIN, setupAdmin, startApi, userToken } from './helpers';
+import { ADMIN, startApi, userToken } from './helpers';
 
 function cookieOf(res: { headers: Record<string, unknown> }): string {
   const set = res.headers['set-cookie'] as string[] | undefined;
@@ -196,5 +196,4 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
     cachedAdmin = res.body.token as string;
     return cachedAdmin;
   }
-  void setupAdmin;
 });

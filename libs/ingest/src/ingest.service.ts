@@ -1,3 +1,4 @@
+import { copyFile } from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -524,10 +525,8 @@ export class IngestService {
   async verifyAsset(data: { assetId: string }): Promise<{ protection: ProtectionLevel }> {
     const asset = await this.db.getRepository(AssetEntity).findOne({ where: { id: data.assetId } });
     if (!asset) throw new Error(`asset ${data.assetId} is not in the catalog (yet)`); // retried
-    const copies = await this.db
-      .getRepository(CopyEntity)
-      .find({ where: { assetId: asset.id, volumeId: In((await this.volumes.list()).map((v) => v.id)) } });
     const vols = new Map((await this.volumes.list()).map((v) => [v.id, v]));
+    const copies = await this.db.getRepository(CopyEntity).find({ where: { assetId: asset.id, volumeId: In([...vols.keys()]) } });
     for (const copy of copies) {
       const vol = vols.get(copy.volumeId!);
       if (!vol || copy.state === CopyState.Missing || copy.state === CopyState.Verified) continue;
@@ -692,7 +691,6 @@ function fmtBytes(n: number): string {
 
 /** Copies a file into a volume the durable way: staged, fsynced, linked into place, never overwriting. */
 async function copyFileDurably(source: string, dst: VolumeFiles, relative: string): Promise<void> {
-  const { copyFile } = await import('node:fs/promises');
   const id = `repair-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   await dst.createPart(id);
   await dst.wrap(() => copyFile(source, dst.partPath(id)));

@@ -31,7 +31,7 @@ export class TusUploads {
       datastore: store,
       relativeLocation: true,
       respectForwardedHeaders: true,
-      onUploadCreate: async (req, upload) => {
+      onUploadCreate: async (_req, upload) => {
         const meta = upload.metadata ?? {};
         await this.ingest.createUpload(upload.id, {
           cardId: meta.cardId ?? '',
@@ -42,7 +42,6 @@ export class TusUploads {
           sha256: meta.sha256 ?? undefined,
           kind: meta.kind ?? undefined,
         });
-        void req;
         return {};
       },
       onResponseError: (_req, err) => toTusError(err),

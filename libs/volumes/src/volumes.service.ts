@@ -63,7 +63,8 @@ export class VolumesService {
   @OnJob(JobName.VolumesCheck)
   async check(): Promise<StorageVolumeEntity[]> {
     const all = await this.volumes.find({ order: { role: 'ASC' } });
-    const wasOffline = new Set(all.filter((v) => v.state === VolumeState.Offline).map((v) => v.id));
+    // Only a volume seen offline by an earlier check "comes back"; one just registered was never checked.
+    const wasOffline = new Set(all.filter((v) => v.state === VolumeState.Offline && v.lastCheckedAt !== null).map((v) => v.id));
     let cameBack = false;
     const devices = new Map<string, string | null>();
     for (const v of all) {
