@@ -411,7 +411,8 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
     if (opts.wait) {
       const deadline = Date.now() + opts.waitTimeout * 1000;
       let lastNote = 0;
-      while (card.levels.copied > 0 || card.levels.uploading > 0) {
+      // Files still to re-read, or the card's ASC MHL seal still being written (state "verifying").
+      while (card.levels.copied > 0 || card.levels.uploading > 0 || card.state === 'verifying') {
         if (Date.now() >= deadline) {
           timedOut = true;
           break;
