@@ -2,6 +2,13 @@ import { InitialCatalog1764150000000 } from './1764150000000-InitialCatalog';
 import { CatalogIndexes1795691727817 } from './1795691727817-CatalogIndexes';
 import { Uploads1795700000000 } from './1795700000000-Uploads';
 import { UploadOutcome1795710000000 } from './1795710000000-UploadOutcome';
+import { OffsiteEngine1795720000000 } from './1795720000000-OffsiteEngine';
 
 /** Every migration, in order. The schema changes only through these. */
-export const MIGRATIONS = [InitialCatalog1764150000000, CatalogIndexes1795691727817, Uploads1795700000000, UploadOutcome1795710000000];
+export const MIGRATIONS = [
+  InitialCatalog1764150000000,
+  CatalogIndexes1795691727817,
+  Uploads1795700000000,
+  UploadOutcome1795710000000,
+  OffsiteEngine1795720000000,
+];

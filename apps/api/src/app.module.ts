@@ -9,12 +9,14 @@ import { RouteAccessCheck } from './auth/route-access.check';
 import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './auth/strategies';
 import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
+import { BackupController } from './controllers/backup.controller';
 import { CardsController } from './controllers/cards.controller';
 import { SettingsController } from './controllers/settings.controller';
 import { UploadsController } from './controllers/uploads.controller';
 import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProjectsController } from './controllers/projects.controller';
+import { TargetsController } from './controllers/targets.controller';
 import { TokensController } from './controllers/tokens.controller';
 import { UsersController } from './controllers/users.controller';
 import { VolumesController } from './controllers/volumes.controller';
@@ -38,6 +40,8 @@ export class AppModule implements NestModule {
         CardsController,
         UploadsController,
         SettingsController,
+        TargetsController,
+        BackupController,
         HealthController,
         MetricsController,
       ],

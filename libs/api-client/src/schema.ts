@@ -106,6 +106,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/backup/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent runs, newest first */
+        get: operations["listBackupRuns"];
+        put?: never;
+        /** Run now on every enabled target (or one); a run already going is returned */
+        post: operations["startBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/backup/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One run: files, bytes, duration, throughput, errors */
+        get: operations["getBackupRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/backup/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Nightly schedule, window end, bandwidth cap, start on ingest */
+        get: operations["getBackupSettings"];
+        /** Change the schedule, window or bandwidth cap (audited) */
+        put: operations["setBackupSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/backup/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What is off-site and immutable, what waits, and each target's health */
+        get: operations["getBackupStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cards/{id}": {
         parameters: {
             query?: never;
@@ -297,6 +367,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Off-site targets with their last test, last run and health */
+        get: operations["listTargets"];
+        put?: never;
+        /** Add a target: its connection test runs first; an immutable target without Object Lock is refused (422) */
+        post: operations["createTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/targets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One target */
+        get: operations["getTarget"];
+        put?: never;
+        post?: never;
+        /** Delete a target that holds no copies (else 409: disable it instead) */
+        delete: operations["deleteTarget"];
+        options?: never;
+        head?: never;
+        /** Edit a target (tested again before it is saved); omit the secret to keep it */
+        patch: operations["updateTarget"];
+        trace?: never;
+    };
+    "/api/targets/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test the connection: each check by name (reachable … can set retention) */
+        post: operations["testTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens": {
         parameters: {
             query?: never;
@@ -466,6 +590,70 @@ export interface components {
             items: components["schemas"]["AuditEventDto"][];
             total: number;
         };
+        BackupRunDto: {
+            bytes: number;
+            /** Format: date-time */
+            createdAt: string;
+            durationSeconds: number | null;
+            errorCount: number;
+            /** @description The first 100 */
+            errors: components["schemas"]["BackupRunErrorDto"][];
+            /** @description Files uploaded */
+            files: number;
+            /** @description Files already on the target (same content, a twin card) */
+            filesSkipped: number;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** Format: uuid */
+            id: string;
+            message: string | null;
+            /** Format: date-time */
+            startedAt: string | null;
+            state: components["schemas"]["RunState"];
+            /** Format: uuid */
+            targetId: string;
+            targetName: string;
+            /** @description MB/s (10^6 bytes) over the run */
+            throughputMBps: number | null;
+            trigger: components["schemas"]["RunTrigger"];
+            /**
+             * Format: date-time
+             * @description A nightly run pauses here
+             */
+            windowEnd: string | null;
+        };
+        BackupRunErrorDto: {
+            key?: string;
+            message: string;
+            path?: string;
+        };
+        BackupSettingsDto: {
+            /** @description MB/s for every run; null: no cap */
+            bandwidthMBps: number | null;
+            /** @description Start uploading as soon as a card is verified */
+            onIngest: boolean;
+            /**
+             * @description Cron, 5 fields, in the time zone
+             * @example 0 1 * * *
+             */
+            schedule: string;
+            /** @example Europe/Berlin */
+            timezone: string;
+            /**
+             * @description A nightly run pauses here and resumes the next night
+             * @example 07:00
+             */
+            windowEnd: string | null;
+        };
+        BackupStatusDto: {
+            /** @description Off-site with the lock read back in force */
+            immutable: components["schemas"]["FilesBytesDto"];
+            /** @description Off-site, lock not (yet) proven */
+            offsite: components["schemas"]["FilesBytesDto"];
+            /** @description Verified locally, not yet off-site */
+            pending: components["schemas"]["FilesBytesDto"];
+            targets: components["schemas"]["TargetStatusDto"][];
+        };
         CardDto: {
             announcedBytes: number | null;
             announcedFiles: number | null;
@@ -527,6 +715,29 @@ export interface components {
             slug?: string;
             type?: components["schemas"]["ProjectType"];
         };
+        CreateTargetDto: {
+            accessKeyId?: string;
+            bucket?: string;
+            enabled?: boolean;
+            /** @description S3: omit for AWS; e.g. https://s3.eu-central-003.backblazeb2.com */
+            endpoint?: string;
+            /** @description Lock every upload (default: on for S3, off for disk) */
+            immutable?: boolean;
+            kind: components["schemas"]["TargetKind"];
+            lockMode?: components["schemas"]["LockMode"];
+            name: string;
+            /** @description Disk target: an absolute folder on the NAS */
+            path?: string;
+            pathStyle?: boolean;
+            prefix?: string;
+            region?: string;
+            rotatesOffsite?: boolean;
+            /** @description Stored encrypted; never returned */
+            secretAccessKey?: string;
+            /** @description Or: a file on the server holding the secret key, read at every use */
+            secretAccessKeyFile?: string;
+            storageClass?: string;
+        };
         CreateTokenDto: {
             /** Format: date-time */
             expiresAt?: string;
@@ -559,8 +770,12 @@ export interface components {
             inviteToken?: string;
             user: components["schemas"]["UserDto"];
         };
+        DefaultRetentionDto: {
+            days: number;
+            mode: components["schemas"]["LockMode"];
+        };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "TARGET_NOT_FOUND" | "TARGET_NAME_TAKEN" | "TARGET_PREFLIGHT_FAILED" | "TARGET_CREDENTIALS_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
         ErrorDto: {
             code: components["schemas"]["ErrorCode"];
             details?: string[];
@@ -568,6 +783,16 @@ export interface components {
             requestId?: string;
             /** @example 400 */
             statusCode: number;
+        };
+        FilesBytesDto: {
+            bytes: number;
+            files: number;
+        };
+        LastTestDto: {
+            /** Format: date-time */
+            at: string;
+            checks: components["schemas"]["PreflightCheckDto"][];
+            ok: boolean;
         };
         LevelCountsDto: {
             at_risk: number;
@@ -578,6 +803,8 @@ export interface components {
             uploading: number;
             verified: number;
         };
+        /** @enum {string} */
+        LockMode: "GOVERNANCE" | "COMPLIANCE";
         LoginDto: {
             email: string;
             password: string;
@@ -585,6 +812,23 @@ export interface components {
         MhlHashFormatDto: {
             /** @enum {string} */
             format: "xxh64" | "xxh128" | "md5" | "sha1";
+        };
+        PreflightCheckDto: {
+            /** @description Why it failed, or what was found */
+            detail: string;
+            /** @enum {string} */
+            id: "reachable" | "credentials" | "bucket" | "versioning" | "objectLock" | "put" | "retention";
+            /** @description As the admin reads it: "Object Lock on" */
+            name: string;
+            ok: boolean;
+            /** @enum {string} */
+            status: "ok" | "failed" | "skipped";
+        };
+        PreflightReportDto: {
+            checks: components["schemas"]["PreflightCheckDto"][];
+            defaultRetention?: components["schemas"]["DefaultRetentionDto"];
+            /** @description Every check passed (Object Lock included) */
+            ok: boolean;
         };
         ProjectDto: {
             client: string | null;
@@ -616,6 +860,10 @@ export interface components {
         ProtectionLevel: "uploading" | "copied" | "verified" | "offsite" | "immutable" | "drilled" | "at_risk";
         /** @enum {string} */
         Role: "viewer" | "editor" | "admin";
+        /** @enum {string} */
+        RunState: "queued" | "running" | "paused" | "completed" | "failed";
+        /** @enum {string} */
+        RunTrigger: "nightly" | "ingest" | "manual" | "schedule";
         /** @enum {string} */
         SafeToFormatRule: "two_local_and_offsite_started" | "two_local";
         SafeToFormatRuleDto: {
@@ -658,6 +906,63 @@ export interface components {
             needsSetup: boolean;
             version: string;
         };
+        StartBackupDto: {
+            /**
+             * Format: uuid
+             * @description One target; default: every enabled target
+             */
+            targetId?: string;
+        };
+        TargetDto: {
+            /** @description The last 4 characters of the access key id ("…0001"); never the secret */
+            accessKeyId?: string;
+            bucket?: string;
+            enabled: boolean;
+            endpoint?: string;
+            /** @description A secret key is stored (encrypted) or read from a file */
+            hasSecret: boolean;
+            /** @enum {string} */
+            health: "ok" | "failing" | "untested";
+            /** Format: uuid */
+            id: string;
+            /** @description Uploads are locked (Object Lock) and read back */
+            immutable: boolean;
+            kind: components["schemas"]["TargetKind"];
+            lastRun: components["schemas"]["BackupRunDto"] | null;
+            lastTest: components["schemas"]["LastTestDto"] | null;
+            lockMode: components["schemas"]["LockMode"];
+            name: string;
+            /** @description Disk target: the folder on the NAS */
+            path?: string;
+            pathStyle?: boolean;
+            prefix?: string;
+            region?: string;
+            /** @description Disk target: the drive leaves the building in turns (counts as off-site) */
+            rotatesOffsite: boolean;
+            /** @description The secret key file on the server, when one is used */
+            secretAccessKeyFile?: string;
+            /** @enum {string|null} */
+            secretSource: "stored" | "file" | null;
+            storageClass?: string;
+        };
+        /** @enum {string} */
+        TargetKind: "s3" | "disk";
+        TargetStatusDto: {
+            activeRun: components["schemas"]["BackupRunDto"] | null;
+            enabled: boolean;
+            /** @enum {string} */
+            health: "ok" | "failing" | "untested";
+            /** Format: uuid */
+            id: string;
+            immutable: boolean;
+            kind: components["schemas"]["TargetKind"];
+            lastRun: components["schemas"]["BackupRunDto"] | null;
+            name: string;
+        };
+        TargetTestedDto: {
+            target: components["schemas"]["TargetDto"];
+            test: components["schemas"]["PreflightReportDto"];
+        };
         TokenLoginDto: {
             email: string;
             password: string;
@@ -670,6 +975,28 @@ export interface components {
             /** Format: date */
             shootDate?: string | null;
             type?: components["schemas"]["ProjectType"];
+        };
+        UpdateTargetDto: {
+            accessKeyId?: string;
+            bucket?: string;
+            enabled?: boolean;
+            /** @description S3: omit for AWS; e.g. https://s3.eu-central-003.backblazeb2.com */
+            endpoint?: string;
+            /** @description Lock every upload (default: on for S3, off for disk) */
+            immutable?: boolean;
+            lockMode?: components["schemas"]["LockMode"];
+            name?: string;
+            /** @description Disk target: an absolute folder on the NAS */
+            path?: string;
+            pathStyle?: boolean;
+            prefix?: string;
+            region?: string;
+            rotatesOffsite?: boolean;
+            /** @description Stored encrypted; never returned */
+            secretAccessKey?: string;
+            /** @description Or: a file on the server holding the secret key, read at every use */
+            secretAccessKeyFile?: string;
+            storageClass?: string;
         };
         UpdateUserDto: {
             disabled?: boolean;
@@ -1020,6 +1347,295 @@ export interface operations {
                 };
             };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listBackupRuns: {
+        parameters: {
+            query?: {
+                targetId?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRunDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    startBackup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartBackupDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRunDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getBackupRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupRunDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getBackupSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupSettingsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    setBackupSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BackupSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupSettingsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getBackupStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackupStatusDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2019,6 +2635,297 @@ export interface operations {
             };
             /** @description SETUP_ALREADY_DONE */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    createTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTargetDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetTestedDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    deleteTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    updateTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTargetDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetTestedDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    testTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreflightReportDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

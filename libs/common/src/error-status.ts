@@ -13,6 +13,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.RouteNotFound:
     case ErrorCode.UploadNotFound:
     case ErrorCode.CardNotFound:
+    case ErrorCode.TargetNotFound:
       return 404;
     case ErrorCode.Unauthenticated:
     case ErrorCode.InvalidCredentials:
@@ -31,11 +32,16 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.LastAdmin:
     case ErrorCode.TokenNameTaken:
     case ErrorCode.ProjectSlugTaken:
+    case ErrorCode.TargetNameTaken:
     case ErrorCode.ProjectArchived:
     case ErrorCode.Conflict:
     case ErrorCode.PathCollision:
     case ErrorCode.UploadIncomplete:
       return 409;
+    case ErrorCode.TargetPreflightFailed:
+      return 422;
+    case ErrorCode.TargetCredentialsUnavailable:
+      return 503;
     case ErrorCode.ChecksumMismatch:
       return 460; // tus checksum extension: "Checksum Mismatch"
     case ErrorCode.InsufficientStorage:

@@ -34,6 +34,12 @@ export enum ErrorCode {
   UploadIncomplete = 'UPLOAD_INCOMPLETE',
   UploadNotFound = 'UPLOAD_NOT_FOUND',
   CardNotFound = 'CARD_NOT_FOUND',
+  TargetNotFound = 'TARGET_NOT_FOUND',
+  TargetNameTaken = 'TARGET_NAME_TAKEN',
+  /** Adding or editing a target: a preflight check it needs failed (e.g. Object Lock off for an immutable target). */
+  TargetPreflightFailed = 'TARGET_PREFLIGHT_FAILED',
+  /** The target's credentials cannot be decrypted or read (key changed, secret file gone). */
+  TargetCredentialsUnavailable = 'TARGET_CREDENTIALS_UNAVAILABLE',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
   Internal = 'INTERNAL_ERROR',
 }

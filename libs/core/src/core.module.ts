@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AuditModule } from '@studiovault/audit';
 import { AuthModule } from '@studiovault/auth';
+import { BackupModule } from '@studiovault/backup';
 import { catalogDataSourceOptions } from '@studiovault/catalog';
 import { AppConfig, ConfigModule } from '@studiovault/config';
 import { IngestModule } from '@studiovault/ingest';
@@ -70,8 +71,9 @@ export class CoreModule {
         ProjectsModule,
         VolumesModule,
         IngestModule,
+        BackupModule,
       ],
-      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule],
+      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule],
     };
   }
 }

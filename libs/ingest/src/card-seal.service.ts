@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { HashFormat, hashFile, sealCardFolder } from '@studiovault/ascmhl';
 import { AssetEntity, CardEntity, ProjectEntity, SettingEntity } from '@studiovault/catalog';
 import { CardState, ProtectionLevel, VolumeState } from '@studiovault/contracts';
-import { JobName, OnJob } from '@studiovault/jobs';
+import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
 import { cardFolder } from './card-paths';
 import { IngestService } from './ingest.service';
@@ -33,6 +33,7 @@ export class CardSealService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly volumes: VolumesService,
     private readonly ingest: IngestService,
+    private readonly queue: JobQueue,
   ) {}
 
   async hashFormat(): Promise<MhlFormat> {
@@ -127,6 +128,8 @@ export class CardSealService {
       await this.db
         .getRepository(CardEntity)
         .update({ id: card.id, state: CardState.Verifying }, { state: CardState.Verified, verifiedAt: new Date() });
+      // Off-site starts now (the backup module decides whether the admin wants that).
+      await this.queue.send(JobName.BackupCard, { cardId: card.id });
     }
     return report;
   }

@@ -217,10 +217,14 @@ export class IngestService {
     const { primary, mirror } = await this.volumeRows();
     const sameDevice = Boolean(primary?.sameDevice || mirror?.sameDevice);
     const override = Boolean(primary?.sameDeviceOverride && mirror?.sameDeviceOverride);
-    const [{ n: targets }] = await this.db.query(`SELECT count(*)::int AS n FROM offsite_targets WHERE enabled`);
+    // Only targets that leave the building count: an S3 bucket, or a drive the admin rotates off-site.
+    const [{ n: targets }] = await this.db.query(
+      `SELECT count(*)::int AS n FROM offsite_targets WHERE enabled AND (kind = 's3' OR rotates_offsite)`,
+    );
     const [{ n: offsiteStarted }] = await this.db.query(
       `SELECT count(DISTINCT a.id)::int AS n FROM assets a
          JOIN copies c ON c.asset_id = coalesce(a.duplicate_of_asset_id, a.id) AND c.target_id IS NOT NULL
+         JOIN offsite_targets t ON t.id = c.target_id AND t.enabled AND (t.kind = 's3' OR t.rotates_offsite)
         WHERE a.card_id = $1 AND c.state IN ('uploading','uploaded','immutable')`,
       [cardId],
     );
@@ -674,7 +678,7 @@ export class IngestService {
   }
 }
 
-function projectYear(project: ProjectEntity, card: CardEntity): number {
+export function projectYear(project: ProjectEntity, card: CardEntity): number {
   return project.shootDate ? Number(project.shootDate.slice(0, 4)) : card.createdAt.getUTCFullYear();
 }
 

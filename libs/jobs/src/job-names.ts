@@ -10,6 +10,12 @@ export enum JobName {
   CopiesRepair = 'copies.repair',
   /** Remove uploads abandoned for longer than the tus expiration (7 days), with their staged bytes. */
   UploadsExpire = 'uploads.expire',
+  /** One backup run to one off-site target (a slice of it: a long run re-queues itself). One at a time per target. */
+  BackupRun = 'backup.run',
+  /** The nightly tick (cron from the admin's backup settings): starts or resumes a run per enabled target, exports the catalog. */
+  BackupNightly = 'backup.nightly',
+  /** A card was sealed: start its off-site upload now, so "off-site started" can count toward "safe to format". */
+  BackupCard = 'backup.card',
 }
 
 export interface JobDefinition {
@@ -55,5 +61,10 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
     expireInSeconds: 600,
     cron: '23 3 * * *',
   },
+  // A slice of a run lasts at most ~20 minutes (then the run re-queues itself); a crashed one is retried after an hour.
+  [JobName.BackupRun]: { policy: 'stately', retryLimit: 8, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
+  // No static cron: BackupService schedules it from the admin's settings.
+  [JobName.BackupNightly]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 600 },
+  [JobName.BackupCard]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 10, retryBackoff: true, expireInSeconds: 300 },
   [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };

@@ -30,6 +30,9 @@ export class JobQueue implements OnApplicationShutdown {
   private working = false;
   private stopping = false;
   private readonly workers = new Map<JobName, string[]>();
+  private readonly startListeners: ((role: 'producer' | 'worker') => Promise<void>)[] = [];
+  private role?: 'producer' | 'worker';
+  private notifiedRole?: 'producer' | 'worker';
 
   constructor(@Inject(JOB_QUEUE_OPTIONS) private readonly options: JobQueueOptions) {}
 
@@ -70,8 +73,13 @@ export class JobQueue implements OnApplicationShutdown {
         if (role === 'worker' && def.cron) await boss.schedule(name, def.cron, {}, { tz: 'UTC' });
       }
       this.boss = boss;
+      this.role = role;
     })();
-    return this.started;
+    return this.started.then(async () => {
+      if (this.notifiedRole === role) return;
+      this.notifiedRole = role;
+      for (const listener of this.startListeners) await listener(role);
+    });
   }
 
   /** Queues a job; returns its id, or null when a singleton is already queued. */
@@ -84,6 +92,18 @@ export class JobQueue implements OnApplicationShutdown {
     const id = await boss.send(name, data, { singletonKey: options.singletonKey, startAfter: options.startAfterSeconds });
     if (id && !options.startAfterSeconds) for (const w of this.workers.get(name) ?? []) boss.notifyWorker(w);
     return id;
+  }
+
+  /** Runs after the queue starts (now, if it has): for schedules kept in settings and recovery after a crash. */
+  onStarted(listener: (role: 'producer' | 'worker') => Promise<void>): void {
+    this.startListeners.push(listener);
+    if (this.boss && this.role) void listener(this.role);
+  }
+
+  /** Sets (or replaces) the cron schedule of a job whose schedule is a setting, not a definition. */
+  async schedule(name: JobName, cron: string, tz: string): Promise<void> {
+    const boss = await this.ready();
+    await boss.schedule(name, cron, {}, { tz });
   }
 
   /**
@@ -143,6 +163,7 @@ export class JobQueue implements OnApplicationShutdown {
     });
     this.boss = undefined;
     this.started = undefined;
+    this.notifiedRole = undefined;
     this.workers.clear();
   }
 

@@ -34,7 +34,9 @@ export class JobRunner {
         const name = this.reflector.get<JobName | undefined>(ON_JOB, fn);
         if (!name) continue;
         const list = found.get(name) ?? [];
-        list.push((data) => (instance[method] as (d: unknown) => Promise<unknown>).call(instance, data));
+        list.push((data, meta) =>
+          (instance[method] as (d: unknown, m: { id: string; retryCount: number }) => Promise<unknown>).call(instance, data, meta),
+        );
         found.set(name, list);
       }
     }

@@ -31,6 +31,8 @@ export interface UploadOptions {
   /** Persist the id before any part is sent, so that a restart can resume. */
   onMultipartCreated?: (uploadId: string) => void | Promise<void>;
   onPartUploaded?: (part: UploadedPart) => void | Promise<void>;
+  /** Called before each PUT or part is sent, with its size: a bandwidth cap waits here. */
+  beforeSend?: (bytes: number) => Promise<void>;
 }
 
 export interface UploadOutcome {
@@ -95,7 +97,7 @@ function mismatch(file: UploadFile, what: string): TargetError {
 export async function uploadFile(target: OffsiteTarget, file: UploadFile, options: UploadOptions = {}): Promise<UploadOutcome> {
   const threshold = options.multipartThreshold ?? 64 * MiB;
   const useMultipart = target.capabilities.multipart && (file.size >= threshold || options.resume !== undefined);
-  const sent = useMultipart ? await sendMultipart(target, file, options) : await sendSingle(target, file);
+  const sent = useMultipart ? await sendMultipart(target, file, options) : await sendSingle(target, file, options);
 
   const info = await target.head(file.key, sent.versionId);
   if (info.size !== file.size) throw mismatch(file, `the target reports ${info.size} bytes for ${file.key}`);
@@ -125,10 +127,11 @@ export async function uploadFile(target: OffsiteTarget, file: UploadFile, option
   return { key: file.key, size: file.size, sha256: file.sha256, retention, retentionFixed, legalHold, ...sent };
 }
 
-async function sendSingle(target: OffsiteTarget, file: UploadFile) {
+async function sendSingle(target: OffsiteTarget, file: UploadFile, options: UploadOptions) {
   const hashed = await hashFile(file.path);
   if (hashed.bytes !== file.size || hashed.sha256 !== file.sha256)
     throw mismatch(file, `the local copy has ${hashed.bytes} bytes, sha256 ${hashed.sha256}`);
+  await options.beforeSend?.(file.size);
   const put = await target.put(
     file.key,
     { path: file.path, length: file.size },
@@ -213,6 +216,7 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
         reused++;
         continue;
       }
+      await options.beforeSend?.(length);
       const task = target
         .uploadPart(file.key, id, n, buf, { contentMd5: md5.digest('base64') })
         .then(async (part) => {

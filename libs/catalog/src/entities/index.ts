@@ -1,7 +1,7 @@
 import { ApiTokenEntity } from './api-token.entity';
 import { AssetEntity } from './asset.entity';
 import { AuditEventEntity } from './audit-event.entity';
-import { BackupRunEntity } from './backup-run.entity';
+import { BackupRunEntity, type BackupRunError } from './backup-run.entity';
 import { CardEntity } from './card.entity';
 import { CopyEntity } from './copy.entity';
 import { OffsiteTargetEntity } from './offsite-target.entity';
@@ -14,6 +14,7 @@ import { StorageVolumeEntity } from './storage-volume.entity';
 import { UploadEntity } from './upload.entity';
 import { UserEntity } from './user.entity';
 
+export type { BackupRunError };
 export {
   ApiTokenEntity,
   AssetEntity,

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '@studiovault/audit';
+import { BackupService } from './backup.service';
+import { TargetsService } from './targets.service';
+
+@Module({
+  imports: [AuditModule],
+  providers: [TargetsService, BackupService],
+  exports: [TargetsService, BackupService],
+})
+export class BackupModule {}
