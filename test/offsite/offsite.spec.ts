@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectVersionsCommand,
 } from '@aws-sdk/client-s3';
 import { DataSource } from 'typeorm';
@@ -360,6 +362,19 @@ describe('off-site backup to Ceph RGW with Object Lock', () => {
         expect(v.Versions).toHaveLength(1);
       }
     }, 120_000);
+
+    it('aborts a stale multipart upload that no catalog row resumes', async () => {
+      const orphan = await rgw.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'studio/content/sha256/00/00/orphan' }));
+      t.app.get(BackupService).staleMultipartMs = 0;
+      const [run] = (await api().post('/api/backup/runs').set(admin()).send({ targetId }).expect(200)).body;
+      await waitFor(
+        async () => (await api().get(`/api/backup/runs/${run.id}`).set(admin()).expect(200)).body.state,
+        (state) => state === 'completed',
+        60_000,
+      );
+      const left = await rgw.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'studio/content/' }));
+      expect((left.Uploads ?? []).map((u) => u.UploadId)).not.toContain(orphan.UploadId);
+    });
 
     it('validates the backup settings', async () => {
       for (const bad of [

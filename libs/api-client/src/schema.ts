@@ -963,6 +963,11 @@ export interface components {
             target: components["schemas"]["TargetDto"];
             test: components["schemas"]["PreflightReportDto"];
         };
+        TargetUpdatedDto: {
+            target: components["schemas"]["TargetDto"];
+            /** @description Null when the edit did not touch the connection (rename, disable) */
+            test: components["schemas"]["PreflightReportDto"] | null;
+        };
         TokenLoginDto: {
             email: string;
             password: string;
@@ -2855,7 +2860,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TargetTestedDto"];
+                    "application/json": components["schemas"]["TargetUpdatedDto"];
                 };
             };
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */

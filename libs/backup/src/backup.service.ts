@@ -16,6 +16,7 @@ import { ErrorCode, FileClass, LockMode, RunState, RunTrigger } from '@studiovau
 import { cardFolder, projectYear, VolumeFiles } from '@studiovault/ingest';
 import { JOB_DEFINITIONS, JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import {
+  abortStaleMultipartUploads,
   ensureRetention,
   isNotFound,
   isPermanent,
@@ -37,12 +38,15 @@ const SLICE_MS = 20 * 60_000;
 /** A file's claim lasts this long and is extended with every part sent. */
 const CLAIM_MINUTES = 30;
 const BATCH = 32;
-/** Small files in flight at once; a multipart file sends this many parts at once (memory ≈ (n+1) × part size). */
-const FILE_CONCURRENCY = 4;
+/** Files in flight at once, of which at most LARGE_SLOTS multipart files sending PART_CONCURRENCY parts each. */
+const WORKERS = 8;
+const LARGE_SLOTS = 2;
 const PART_CONCURRENCY = 4;
-const PART_SIZE = 16 * MiB;
+const PART_SIZE = 8 * MiB;
 const MULTIPART_THRESHOLD = 64 * MiB;
 const MAX_STORED_ERRORS = 100;
+/** Unfinished multipart uploads nobody resumes are aborted after this long. */
+const STALE_MULTIPART_MS = 24 * 3600_000;
 /** Target-level failures after which a run stops trying file after file. */
 const TARGET_FAILURES_BEFORE_STOP = 3;
 
@@ -77,6 +81,7 @@ export interface RunJobData {
 interface PendingFile {
   id: string;
   sha256: string;
+  xxh64: string | null;
   size: string;
   file_class: FileClass;
   relative_path: string;
@@ -96,6 +101,8 @@ interface RunContext {
   /** Target-level failures in a row (unreachable, credentials): the run stops after a few. */
   targetFailures: number;
   lastTargetError?: unknown;
+  /** Files put back to "pending" after a transient failure, until they land. */
+  requeued: Set<string>;
 }
 
 export interface BackupStatus {
@@ -127,6 +134,8 @@ function messageOf(err: unknown): string {
 export class BackupService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger(BackupService.name);
   private stopping = false;
+  /** Unfinished multipart uploads nobody resumes are aborted after this long (tests shorten it). */
+  staleMultipartMs = STALE_MULTIPART_MS;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -328,9 +337,11 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
       claimant: `${hostname()}:${process.pid}:${run.id}`,
       sliceEnds: Date.now() + SLICE_MS,
       targetFailures: 0,
+      requeued: new Set(),
     };
 
     try {
+      await this.abortStaleUploads(ctx);
       const outcome = await this.uploadPending(ctx);
       if (outcome === 'paused') {
         const at = run.windowEnd ? run.windowEnd.toISOString() : 'the window end';
@@ -357,8 +368,10 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     } catch (err) {
       const limit = JOB_DEFINITIONS[JobName.BackupRun].retryLimit;
       const permanent = isPermanent(err) || (err instanceof AppError && err.code === ErrorCode.TargetCredentialsUnavailable);
-      await this.recordError(run.id, { message: `run: ${messageOf(err)}` });
-      if (permanent || retryCount >= limit) return this.finish(run, RunState.Failed, messageOf(err));
+      if (permanent || retryCount >= limit) {
+        await this.recordError(run.id, { message: `run: ${messageOf(err)}` });
+        return this.finish(run, RunState.Failed, messageOf(err));
+      }
       await repo.update(run.id, { message: `target unavailable, retrying: ${messageOf(err)}` });
       throw err; // pg-boss retries the slice with backoff; the run stays "running"
     }
@@ -370,43 +383,110 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     return { run: run.id, state, message };
   }
 
-  /** Uploads until nothing is pending ('done'), the window closes, the slice ends, or the target is down. */
+  /**
+   * Uploads until nothing is pending ('done'), the window closes, the slice ends, or the target is
+   * down. One queue, fed a batch at a time from the catalog; WORKERS files in flight, of which at
+   * most LARGE_SLOTS multipart files (each with PART_CONCURRENCY parts): memory stays under
+   * LARGE_SLOTS × (PART_CONCURRENCY + 1) × PART_SIZE for the parts; small files are streamed.
+   */
   private async uploadPending(ctx: RunContext): Promise<'done' | 'paused' | 'continue' | 'target-down'> {
+    const queue: PendingFile[] = [];
     let afterId = '0';
-    for (;;) {
-      if (ctx.run.windowEnd && Date.now() >= ctx.run.windowEnd.getTime()) return 'paused';
-      if (this.stopping || Date.now() >= ctx.sliceEnds) return 'continue';
-      const batch: PendingFile[] = await this.db.query(
-        `SELECT a.id::text, a.sha256, a.size::text, a.file_class, a.relative_path, a.card_id, p.type AS project_type, p.legal_hold
-           FROM assets a JOIN projects p ON p.id = a.project_id
-          WHERE a.id > $2::bigint AND a.duplicate_of_asset_id IS NULL AND a.sha256 IS NOT NULL
-            AND a.protection IN ('verified','offsite','immutable','drilled')
-            AND NOT EXISTS (SELECT 1 FROM copies c WHERE c.asset_id = a.id AND c.target_id = $1
-                              AND (c.state IN ('uploaded','immutable')
-                                   OR (c.claimed_until > now() AND c.claimed_by <> $3)
-                                   OR (c.state = 'failed' AND c.updated_at >= $4)))
-          ORDER BY a.id LIMIT ${BATCH}`,
-        [ctx.target.id, afterId, ctx.claimant, ctx.run.startedAt ?? new Date()],
-      );
-      if (!batch.length) return 'done';
-      afterId = batch[batch.length - 1].id;
-      const small = batch.filter((f) => Number(f.size) < MULTIPART_THRESHOLD);
-      const large = batch.filter((f) => Number(f.size) >= MULTIPART_THRESHOLD);
-      // Small files several at a time (each streamed from disk); a large file at a time with its parts in parallel.
-      await Promise.all([this.pool(small, FILE_CONCURRENCY, ctx), this.pool(large, 1, ctx)]);
-      if (ctx.targetFailures >= TARGET_FAILURES_BEFORE_STOP) return 'target-down';
-    }
-  }
-
-  private async pool(files: PendingFile[], concurrency: number, ctx: RunContext): Promise<void> {
-    let next = 0;
+    let passes = 0;
+    let exhausted = false;
+    let largeActive = 0;
+    let outcome: 'paused' | 'continue' | 'target-down' | null = null;
+    let wake: () => void = () => undefined;
+    let progress = new Promise<void>((r) => (wake = r));
+    const signal = () => {
+      const w = wake;
+      progress = new Promise<void>((r) => (wake = r));
+      w();
+    };
+    let refilling: Promise<void> | null = null;
+    const refill = () =>
+      (refilling ??= (async () => {
+        const batch = await this.pendingBatch(ctx, afterId);
+        if (batch.length) {
+          afterId = batch[batch.length - 1].id;
+          queue.push(...batch);
+        } else if (ctx.requeued.size > 0 && passes < 3) {
+          // Files put back after a transient failure get more passes before the run ends.
+          passes++;
+          afterId = '0';
+        } else exhausted = true;
+      })().finally(() => {
+        refilling = null;
+        signal();
+      }));
+    const stop = (): boolean => {
+      if (outcome) return true;
+      if (ctx.run.windowEnd && Date.now() >= ctx.run.windowEnd.getTime()) outcome = 'paused';
+      else if (this.stopping || Date.now() >= ctx.sliceEnds) outcome = 'continue';
+      else if (ctx.targetFailures >= TARGET_FAILURES_BEFORE_STOP) outcome = 'target-down';
+      return outcome !== null;
+    };
     const worker = async () => {
-      while (next < files.length && ctx.targetFailures < TARGET_FAILURES_BEFORE_STOP && !this.stopping) {
-        const f = files[next++];
-        await this.backupFile(ctx, f);
+      for (;;) {
+        if (stop()) return;
+        if (queue.length < BATCH && !exhausted) void refill();
+        const i = queue.findIndex((f) => Number(f.size) < MULTIPART_THRESHOLD || largeActive < LARGE_SLOTS);
+        if (i < 0) {
+          if (exhausted && !queue.length) return;
+          await progress;
+          continue;
+        }
+        const [f] = queue.splice(i, 1);
+        const large = Number(f.size) >= MULTIPART_THRESHOLD;
+        if (large) largeActive++;
+        try {
+          await this.backupFile(ctx, f);
+        } finally {
+          if (large) largeActive--;
+          signal();
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+    await Promise.all(Array.from({ length: WORKERS }, worker));
+    // A run is done only when no file waits for the target to come back; else the slice is retried with backoff.
+    if (!outcome && ctx.requeued.size > 0) return 'target-down';
+    return outcome ?? 'done';
+  }
+
+  /** The next files (by id) verified locally, not on this target and not in flight. */
+  private pendingBatch(ctx: RunContext, afterId: string): Promise<PendingFile[]> {
+    return this.db.query(
+      `SELECT a.id::text, a.sha256, a.xxh64, a.size::text, a.file_class, a.relative_path, a.card_id, p.type AS project_type, p.legal_hold
+         FROM assets a JOIN projects p ON p.id = a.project_id
+        WHERE a.id > $2::bigint AND a.duplicate_of_asset_id IS NULL AND a.sha256 IS NOT NULL
+          AND a.protection IN ('verified','offsite','immutable','drilled')
+          AND NOT EXISTS (SELECT 1 FROM copies c WHERE c.asset_id = a.id AND c.target_id = $1
+                            AND (c.state IN ('uploaded','immutable')
+                                 OR c.claimed_until > now()
+                                 OR (c.state = 'failed' AND c.updated_at >= $3)))
+        ORDER BY a.id LIMIT ${BATCH}`,
+      [ctx.target.id, afterId, ctx.run.startedAt ?? new Date()],
+    );
+  }
+
+  /**
+   * Multipart uploads on the target that no catalog row resumes (a crash between CreateMultipartUpload
+   * and persisting its id) and older than a day are aborted, so their parts stop costing storage.
+   */
+  private async abortStaleUploads(ctx: RunContext): Promise<void> {
+    const rows: { upload_id: string }[] = await this.db.query(`SELECT upload_id FROM offsite_multipart WHERE target_id = $1`, [
+      ctx.target.id,
+    ]);
+    try {
+      const aborted = await abortStaleMultipartUploads(ctx.driver, 'content/', {
+        olderThan: new Date(Date.now() - this.staleMultipartMs),
+        keep: new Set(rows.map((r) => r.upload_id)),
+      });
+      if (aborted.length) this.log.log(`off-site ${ctx.target.name}: aborted ${aborted.length} stale multipart upload(s)`);
+    } catch (err) {
+      if (isTargetLevel(err)) throw err;
+      this.log.warn(`off-site ${ctx.target.name}: listing stale multipart uploads: ${messageOf(err)}`);
+    }
   }
 
   /** Claims a file for this run; false when another worker holds it or it is already there. */
@@ -418,7 +498,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
        ON CONFLICT (asset_id, target_id, (coalesce(version_id, ''))) WHERE target_id IS NOT NULL
        DO UPDATE SET state = 'uploading', claimed_by = EXCLUDED.claimed_by, claimed_until = EXCLUDED.claimed_until, error = NULL, updated_at = now()
         WHERE copies.state IN ('uploading','failed','pending')
-          AND (copies.claimed_until IS NULL OR copies.claimed_until < now() OR copies.claimed_by = EXCLUDED.claimed_by)
+          AND (copies.claimed_until IS NULL OR copies.claimed_until < now())
        RETURNING id::text`,
       [assetId, ctx.target.id, ctx.claimant],
     );
@@ -463,7 +543,16 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
         );
         const outcome = await uploadFile(
           ctx.driver,
-          { key, path, size, sha256: f.sha256, lock, legalHold: f.legal_hold, contentType: 'application/octet-stream' },
+          {
+            key,
+            path,
+            size,
+            sha256: f.sha256,
+            xxh64: f.xxh64 ?? undefined,
+            lock,
+            legalHold: f.legal_hold,
+            contentType: 'application/octet-stream',
+          },
           {
             multipartThreshold: MULTIPART_THRESHOLD,
             partSize: PART_SIZE,
@@ -524,13 +613,23 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
         uploaded ? [ctx.run.id, size] : [ctx.run.id],
       );
       ctx.targetFailures = 0;
+      ctx.requeued.delete(f.id);
     } catch (err) {
       const message = messageOf(err);
-      await this.db.query(
-        `UPDATE copies SET state = 'failed', error = $2, claimed_by = NULL, claimed_until = NULL, updated_at = now() WHERE id = $1`,
-        [copyId, message.slice(0, 2000)],
-      );
-      await this.recordError(ctx.run.id, { path: f.relative_path, key, message });
+      if (isTargetLevel(err) && isTargetError(err) && err.kind === 'transient') {
+        // The target is away (network, gateway restart): the file waits for the run's next try, not for tomorrow.
+        await this.db.query(
+          `UPDATE copies SET state = 'pending', error = $2, claimed_by = NULL, claimed_until = NULL, updated_at = now() WHERE id = $1`,
+          [copyId, message.slice(0, 2000)],
+        );
+        ctx.requeued.add(f.id);
+      } else {
+        await this.db.query(
+          `UPDATE copies SET state = 'failed', error = $2, claimed_by = NULL, claimed_until = NULL, updated_at = now() WHERE id = $1`,
+          [copyId, message.slice(0, 2000)],
+        );
+        await this.recordError(ctx.run.id, { path: f.relative_path, key, message });
+      }
       if (isTargetLevel(err)) {
         ctx.targetFailures++;
         ctx.lastTargetError = err;
@@ -742,6 +841,10 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
    * night, locked as long as the longest policy. Plus the bucket's README once.
    */
   private async exportCatalog(ctx: RunContext): Promise<void> {
+    const days = Math.max(...Object.values(FileClass).map((c) => lockFor(ctx.policies, c, null, ctx.target.lockMode as LockMode).days));
+    const lock = ctx.target.immutable
+      ? { mode: ctx.target.lockMode as LockMode, retainUntil: new Date(Date.now() + days * 86_400_000) }
+      : undefined;
     try {
       await ctx.driver.head(README_KEY);
     } catch (err) {
@@ -751,6 +854,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
         cardId: null,
         key: README_KEY,
         bytes: Buffer.from(TARGET_README),
+        lock,
         contentType: 'text/plain',
         onlyIfChanged: true,
       });
@@ -784,10 +888,6 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
       }
       await pipeline(lines, createGzip(), createWriteStream(file));
       const bytes = await readFile(file);
-      const days = Math.max(...Object.values(FileClass).map((c) => lockFor(ctx.policies, c, null, ctx.target.lockMode as LockMode).days));
-      const lock = ctx.target.immutable
-        ? { mode: ctx.target.lockMode as LockMode, retainUntil: new Date(Date.now() + days * 86_400_000) }
-        : undefined;
       await this.putObject(ctx, {
         kind: 'catalog',
         cardId: null,

@@ -60,12 +60,19 @@ interface StoredCredentials {
 
 export interface TestedTarget {
   target: OffsiteTargetEntity;
-  test: PreflightReport;
+  /** Null when an edit did not touch the connection (rename, disable). */
+  test: PreflightReport | null;
 }
 
 /** Checks that a target must pass to be saved: all of them for an immutable target, the lock ones aside otherwise. */
 function requiredChecks(immutable: boolean): string[] {
   return PREFLIGHT_CHECKS.map((c) => c.id).filter((id) => immutable || (id !== 'objectLock' && id !== 'retention'));
+}
+
+/** The checks this target needs all passed (a target without lock does not need the lock checks). */
+export function targetUsable(immutable: boolean, report: PreflightReport): boolean {
+  const needed = requiredChecks(immutable);
+  return report.checks.filter((c) => needed.includes(c.id)).every((c) => c.status === 'ok');
 }
 
 function hint(accessKeyId: string): string {
@@ -132,7 +139,7 @@ export class TargetsService {
     const test = await this.preflightOf(entity, credentials);
     this.assertUsable(entity, test);
     entity.lastTestAt = new Date();
-    entity.lastTestOk = test.ok;
+    entity.lastTestOk = targetUsable(immutable, test);
     entity.lastTestReport = test;
     try {
       await this.db.getRepository(OffsiteTargetEntity).save(entity);
@@ -167,8 +174,12 @@ export class TargetsService {
     if (next.name.toLowerCase() !== current.name.toLowerCase()) await this.assertNameFree(next.name);
     if (next.kind === TargetKind.Disk && settings.path !== (current.settings as TargetSettings).path)
       await this.prepareDiskFolder(settings.path!, next.immutable);
-    const test = await this.preflightOf(next, credentials);
-    if (next.enabled) this.assertUsable(next, test);
+    // Renaming or disabling a target changes nothing about the connection: no test (a target that is down disables at once).
+    const connectionUnchanged = Object.keys(stripUndefined(input)).every(
+      (k) => k === 'name' || (k === 'enabled' && input.enabled === false),
+    );
+    const test = connectionUnchanged ? null : await this.preflightOf(next, credentials);
+    if (test && next.enabled) this.assertUsable(next, test);
     const encrypted = credentials ? this.credentialsBox().seal(credentials as Record<string, string>, id) : null;
     try {
       await this.db.getRepository(OffsiteTargetEntity).update(id, {
@@ -179,9 +190,7 @@ export class TargetsService {
         enabled: next.enabled,
         settings: next.settings as never,
         credentialsEncrypted: encrypted,
-        lastTestAt: new Date(),
-        lastTestOk: test.ok,
-        lastTestReport: test,
+        ...(test ? { lastTestAt: new Date(), lastTestOk: targetUsable(next.immutable, test), lastTestReport: test } : {}),
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError(ErrorCode.TargetNameTaken, `A target named "${next.name}" exists already`);
@@ -209,7 +218,9 @@ export class TargetsService {
   async test(id: string): Promise<PreflightReport> {
     const target = await this.get(id);
     const test = await this.preflightOf(target, await this.storedCredentials(target));
-    await this.db.getRepository(OffsiteTargetEntity).update(id, { lastTestAt: new Date(), lastTestOk: test.ok, lastTestReport: test });
+    await this.db
+      .getRepository(OffsiteTargetEntity)
+      .update(id, { lastTestAt: new Date(), lastTestOk: targetUsable(target.immutable, test), lastTestReport: test });
     return test;
   }
 

@@ -62,7 +62,9 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
     cron: '23 3 * * *',
   },
   // A slice of a run lasts at most ~20 minutes (then the run re-queues itself); a crashed one is retried after an hour.
-  [JobName.BackupRun]: { policy: 'stately', retryLimit: 8, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
+  // Standard, not stately: a job left "active" by a killed worker must not block the restarted worker's job; one
+  // runner per target is a Postgres advisory lock (held by the connection, so it dies with the process).
+  [JobName.BackupRun]: { policy: 'standard', retryLimit: 8, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
   // No static cron: BackupService schedules it from the admin's settings.
   [JobName.BackupNightly]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 600 },
   [JobName.BackupCard]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 10, retryBackoff: true, expireInSeconds: 300 },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Xxh64 } from '@node-rs/xxhash';
 import { isNotFound, TargetError } from './errors';
 import { ensureRetention } from './retention';
 import type { OffsiteTarget, Retention, TargetCapabilities, UploadedPart } from './target';
@@ -12,8 +13,13 @@ export interface UploadFile {
   /** The local copy to send (read twice at most: a hashing pass, then the send). */
   path: string;
   size: number;
-  /** From the catalog: the bytes sent must hash to it, and the target must report it back. */
+  /** From the catalog: stored with the object; the target must report it back. */
   sha256: string;
+  /**
+   * From the catalog, when known: the local bytes are checked against it (native xxh64, ~10 GB/s)
+   * instead of SHA-256, so the send costs one MD5 pass (Content-MD5) and no SHA-256 pass.
+   */
+  xxh64?: string;
   lock?: Retention;
   legalHold?: boolean;
   contentType?: string;
@@ -69,16 +75,38 @@ function stripEtag(etag: string): string {
   return etag.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
 }
 
-async function hashFile(path: string): Promise<{ md5: string; sha256: string; bytes: number }> {
+/** Checks the local bytes against the catalog: xxh64 when the catalog has it, else SHA-256. */
+function localDigest(file: UploadFile): { update(b: Buffer): void; result(): { name: string; value: string; ok: boolean } } {
+  if (file.xxh64) {
+    const h = new Xxh64();
+    return {
+      update: (b) => void h.update(b),
+      result: () => {
+        const value = h.digest().toString(16).padStart(16, '0');
+        return { name: 'xxh64', value, ok: value === file.xxh64 };
+      },
+    };
+  }
+  const h = createHash('sha256');
+  return {
+    update: (b) => void h.update(b),
+    result: () => {
+      const value = h.digest('hex');
+      return { name: 'sha256', value, ok: value === file.sha256 };
+    },
+  };
+}
+
+async function hashFile(file: UploadFile): Promise<{ md5: string; local: { name: string; value: string; ok: boolean }; bytes: number }> {
   const md5 = createHash('md5');
-  const sha = createHash('sha256');
+  const local = localDigest(file);
   let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(file.path, { highWaterMark: 4 * MiB }) as AsyncIterable<Buffer>) {
     md5.update(chunk);
-    sha.update(chunk);
+    local.update(chunk);
     bytes += chunk.length;
   }
-  return { md5: md5.digest('base64'), sha256: sha.digest('hex'), bytes };
+  return { md5: md5.digest('base64'), local: local.result(), bytes };
 }
 
 function mismatch(file: UploadFile, what: string): TargetError {
@@ -128,9 +156,9 @@ export async function uploadFile(target: OffsiteTarget, file: UploadFile, option
 }
 
 async function sendSingle(target: OffsiteTarget, file: UploadFile, options: UploadOptions) {
-  const hashed = await hashFile(file.path);
-  if (hashed.bytes !== file.size || hashed.sha256 !== file.sha256)
-    throw mismatch(file, `the local copy has ${hashed.bytes} bytes, sha256 ${hashed.sha256}`);
+  const hashed = await hashFile(file);
+  if (hashed.bytes !== file.size || !hashed.local.ok)
+    throw mismatch(file, `the local copy has ${hashed.bytes} bytes, ${hashed.local.name} ${hashed.local.value}`);
   await options.beforeSend?.(file.size);
   const put = await target.put(
     file.key,
@@ -177,7 +205,7 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
   const id = uploadId;
 
   const parts: UploadedPart[] = new Array(partCount);
-  const sha = createHash('sha256');
+  const local = localDigest(file);
   const inFlight = new Set<Promise<void>>();
   let firstError: unknown;
   let reused = 0;
@@ -206,7 +234,7 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
         if (bytesRead === 0) throw mismatch(file, `the local copy ends at ${offset + got} bytes`);
         got += bytesRead;
       }
-      sha.update(buf);
+      local.update(buf);
       const md5 = createHash('md5').update(buf);
       const md5hex = md5.copy().digest('hex');
       const prior = finished.get(n);
@@ -233,10 +261,10 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
     }
   }
 
-  const digest = sha.digest('hex');
-  if (digest !== file.sha256) {
+  const digest = local.result();
+  if (!digest.ok) {
     await target.abortMultipart(file.key, id).catch(() => undefined);
-    throw mismatch(file, `the local copy hashes to ${digest}`);
+    throw mismatch(file, `the local copy hashes to ${digest.name} ${digest.value}`);
   }
   const done = await target.completeMultipart(file.key, id, parts);
   return { versionId: done.versionId, etag: done.etag, multipart: true, partsReused: reused, partsSent: sentCount };

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { BackupService, TargetsService } from '@studiovault/backup';
 import { Role } from '@studiovault/contracts';
 import { Roles } from '../auth/access.decorators';
-import { CreateTargetDto, PreflightReportDto, TargetDto, TargetTestedDto, UpdateTargetDto } from '../dtos/backup.dto';
+import { CreateTargetDto, PreflightReportDto, TargetDto, TargetTestedDto, TargetUpdatedDto, UpdateTargetDto } from '../dtos/backup.dto';
 import { uuidPipe } from './pipes';
 
 /** Off-site targets: admin only. No response ever carries a secret key. */
@@ -33,7 +33,7 @@ export class TargetsController {
   @ApiCreatedResponse({ type: TargetTestedDto })
   async create(@Body() dto: CreateTargetDto): Promise<TargetTestedDto> {
     const { target, test } = await this.targets.create(dto);
-    return { target: TargetDto.from(target, null), test: PreflightReportDto.from(test) };
+    return { target: TargetDto.from(target, null), test: PreflightReportDto.from(test!) };
   }
 
   @Get(':id')
@@ -48,10 +48,13 @@ export class TargetsController {
   @Patch(':id')
   @Roles(Role.Admin)
   @ApiOperation({ operationId: 'updateTarget', summary: 'Edit a target (tested again before it is saved); omit the secret to keep it' })
-  @ApiOkResponse({ type: TargetTestedDto })
-  async update(@Param('id', uuidPipe) id: string, @Body() dto: UpdateTargetDto): Promise<TargetTestedDto> {
+  @ApiOkResponse({ type: TargetUpdatedDto })
+  async update(@Param('id', uuidPipe) id: string, @Body() dto: UpdateTargetDto): Promise<TargetUpdatedDto> {
     const { target, test } = await this.targets.update(id, dto);
-    return { target: TargetDto.from(target, (await this.backup.lastRuns()).get(id) ?? null), test: PreflightReportDto.from(test) };
+    return {
+      target: TargetDto.from(target, (await this.backup.lastRuns()).get(id) ?? null),
+      test: test ? PreflightReportDto.from(test) : null,
+    };
   }
 
   @Post(':id/test')

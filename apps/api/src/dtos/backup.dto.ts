@@ -173,6 +173,16 @@ export class TargetTestedDto {
   @ApiProperty({ type: PreflightReportDto }) test!: PreflightReportDto;
 }
 
+export class TargetUpdatedDto {
+  @ApiProperty({ type: TargetDto }) target!: TargetDto;
+  @ApiProperty({
+    type: PreflightReportDto,
+    nullable: true,
+    description: 'Null when the edit did not touch the connection (rename, disable)',
+  })
+  test!: PreflightReportDto | null;
+}
+
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u;
 
 export class CreateTargetDto {
