@@ -9,16 +9,21 @@
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { registerAuthCommands } from './commands/auth';
+import { registerBackupCommands } from './commands/backup';
 import { registerIngestCommand } from './commands/ingest';
 import { registerProjectsCommands } from './commands/projects';
 import { registerStatusCommand } from './commands/status';
+import { registerTargetsCommands } from './commands/targets';
 import { CliError, CliErrorCode, ExitCode, SilentExit, usageError } from './errors';
 import { Output } from './output';
 import { normalizeServerUrl, option } from './validate';
 
 export function createProgram(): Command {
   const program = new Command('studiovault')
-    .description("StudioVault workstation CLI: sign in to your studio's StudioVault, work with its projects, ingest camera cards")
+    .description(
+      "StudioVault workstation CLI: sign in to your studio's StudioVault, work with its projects, ingest camera cards, " +
+        'manage off-site targets and backups',
+    )
     .version(version, '-V, --version', 'print the version')
     .addOption(
       new Option(
@@ -49,6 +54,8 @@ export function createProgram(): Command {
   registerProjectsCommands(program);
   registerIngestCommand(program);
   registerStatusCommand(program);
+  registerTargetsCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 

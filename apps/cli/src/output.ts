@@ -118,3 +118,12 @@ export function keyValues(pairs: ReadonlyArray<[string, string | null | undefine
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
   return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${clean(v ?? '-')}`).join('\n');
 }
+
+/** An ISO time from the server as the workstation's local time, "2026-05-01 22:10" ("-" when there is none). */
+export function formatWhen(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}

@@ -78,3 +78,48 @@ export function cardLabel(raw: string): string {
   }
   return value;
 }
+
+/** An off-site target's name: the rules of the server's CreateTargetDto, checked early. */
+export function targetName(raw: string): string {
+  const value = raw.normalize('NFC').trim();
+  if (!value) throw new Error('the target name must not be blank');
+  if (value.length > 64) throw new Error('the target name must have at most 64 characters');
+  if (!/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u.test(value)) {
+    throw new Error(
+      `"${value}" cannot be a target name: letters, digits, spaces, dots, hyphens and underscores, starting with a letter or digit`,
+    );
+  }
+  return value;
+}
+
+/** An S3 endpoint: `http(s)://host[:port][/path]`, without credentials, query or trailing slash. */
+export function endpointUrl(raw: string): string {
+  const value = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not a URL, e.g. https://s3.eu-central-003.backblazeb2.com`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`the endpoint must start with http:// or https:// (got "${value}")`);
+  if (url.username || url.password)
+    throw new Error('put no user name or password in the endpoint; use --access-key-id and the secret key file');
+  if (url.search || url.hash) throw new Error(`the endpoint must not have a query or fragment: "${value}"`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** Object Lock mode, as typed (any case): GOVERNANCE or COMPLIANCE. */
+export function lockMode(raw: string): 'GOVERNANCE' | 'COMPLIANCE' {
+  const value = raw.trim().toUpperCase();
+  if (value !== 'GOVERNANCE' && value !== 'COMPLIANCE') throw new Error('must be governance or compliance');
+  return value;
+}
+
+/** A path on the server (a Linux NAS): absolute, whatever the workstation's system. */
+export function serverPath(raw: string): string {
+  const value = raw.trim();
+  if (!value.startsWith('/')) throw new Error(`must be an absolute path on the server, e.g. /mnt/usb-backup (got "${value}")`);
+  if (value.includes('\0')) throw new Error('must not contain a NUL character');
+  return value;
+}
