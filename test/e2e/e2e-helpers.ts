@@ -63,3 +63,19 @@ export async function waitForText(locator: Locator, expected: string | RegExp, t
   }
   throw new Error(`Expected ${locator} to show ${String(expected)}, it shows "${last}"`);
 }
+
+/** Polls an attribute of the first match until it equals `expected`; returns the values seen on the way. */
+export async function waitForAttribute(locator: Locator, name: string, expected: string, timeoutMs = 20_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  const seen: string[] = [];
+  for (;;) {
+    const value = await locator
+      .first()
+      .getAttribute(name, { timeout: 1_000 })
+      .catch(() => null);
+    if (value !== null && seen[seen.length - 1] !== value) seen.push(value);
+    if (value === expected) return seen;
+    if (Date.now() > deadline) throw new Error(`Expected ${locator} [${name}] to become "${expected}", it went ${JSON.stringify(seen)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

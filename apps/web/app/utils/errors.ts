@@ -11,3 +11,12 @@ export function errorMessage(err: unknown): string {
 export function errorCode(err: unknown): string | undefined {
   return err instanceof ApiError ? err.code : undefined;
 }
+
+/**
+ * The server's detail lines (each failed field, each connection check), without the one that
+ * only repeats the message.
+ */
+export function errorDetails(err: unknown): string[] {
+  if (!(err instanceof ApiError)) return [];
+  return (err.body.details ?? []).filter((d) => d !== err.message);
+}

@@ -12,7 +12,7 @@ export const PROTECTION_LEVELS: { level: ProtectionLevel; label: string; meaning
   { level: 'copied', label: 'copied', meaning: 'two local copies written, not yet verified' },
   { level: 'verified', label: 'verified', meaning: 'two local copies re-read and hash-matched on two devices' },
   { level: 'offsite', label: 'off-site', meaning: 'an off-site copy uploaded and its checksum confirmed by the target' },
-  { level: 'immutable', label: 'immutable', meaning: 'the off-site copy’s Object Lock retention read back and in force' },
+  { level: 'immutable', label: 'immutable (locked)', meaning: 'the off-site copy’s Object Lock retention read back and in force' },
   { level: 'drilled', label: 'drilled', meaning: 'restored in a drill with zero errors since its last change' },
   { level: 'at_risk', label: 'at risk', meaning: 'a check failed: a mismatch, a missing copy, a lock not in force, a drill error' },
 ];
@@ -80,6 +80,16 @@ export function cameraOf(card: Pick<Card, 'cameraMake' | 'cameraModel' | 'camera
   // EXIF models often repeat the make ("Canon" + "Canon EOS R5").
   const name = make && model.toLowerCase().startsWith(make.toLowerCase()) ? model : [make, model].filter(Boolean).join(' ');
   return [name, card.cameraSerial ? `#${card.cameraSerial}` : ''].filter(Boolean).join(' · ');
+}
+
+/** Files with an off-site copy (off-site, and the levels above it). */
+export function offsiteFiles(levels: Card['levels']): number {
+  return levels.offsite + levels.immutable + levels.drilled;
+}
+
+/** Files whose off-site copy's lock was read back in force (immutable, and drilled above it). */
+export function immutableFiles(levels: Card['levels']): number {
+  return levels.immutable + levels.drilled;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
