@@ -9,17 +9,16 @@
  * Needs root (loop-mounted second device, drop_caches), Postgres on 127.0.0.1:5432, xxhsum.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { MiB, makeCard } from './card';
 
 const REPO = join(__dirname, '..', '..');
 const NODE = join(REPO, 'node_modules', '.bin', 'node');
 const CLI = join(REPO, 'apps', 'cli', 'dist', 'studiovault.cjs');
 const SERVER = join(REPO, 'dist', 'apps', 'api', 'src', 'main.js');
-const MiB = 1024 * 1024;
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const scale = Number(args.get('scale') ?? 1);
@@ -33,32 +32,6 @@ function sh(cmd: string, argv: string[], opts: { quiet?: boolean } = {}): string
 function dropCaches(): void {
   sh('sync', []);
   writeFileSync('/proc/sys/vm/drop_caches', '1\n');
-}
-
-/** The synthetic card of the issue: RAW-sized, JPEG-sized and video files of random content. */
-function makeCard(dir: string): number {
-  const files: [string, number][] = [];
-  for (let i = 1; i <= Math.round(60 * scale); i++) files.push([`DCIM/100CANON/IMG_${String(i).padStart(4, '0')}.CR3`, 50 * MiB]);
-  for (let i = 1; i <= Math.round(200 * scale); i++) files.push([`DCIM/101CANON/IMG_${String(i).padStart(4, '0')}.JPG`, 8 * MiB]);
-  for (let i = 1; i <= 2; i++) files.push([`PRIVATE/M4ROOT/CLIP/C${String(i).padStart(4, '0')}.MP4`, Math.round(1024 * scale) * MiB]);
-  let total = 0;
-  const chunk = randomBytes(16 * MiB);
-  for (const [rel, size] of files) {
-    const path = join(dir, rel);
-    total += size;
-    if (existsSync(path) && statSync(path).size === size) continue;
-    mkdirSync(join(path, '..'), { recursive: true });
-    const fd = openSync(path, 'w');
-    // fresh random bytes per file (a cheap xor of a random pool with the file index): no dedup anywhere
-    for (let off = 0; off < size; off += chunk.length) {
-      const part = Buffer.from(chunk.subarray(0, Math.min(chunk.length, size - off)));
-      part.writeUInt32LE((off ^ total) >>> 0, 0);
-      part[part.length - 1] ^= rel.length;
-      writeSync(fd, part);
-    }
-    closeSync(fd);
-  }
-  return total;
 }
 
 function mountSecondDevice(image: string, mnt: string, bytes: number): void {
@@ -139,12 +112,12 @@ async function main(): Promise<void> {
   mkdirSync(BENCH, { recursive: true });
   const card = join(BENCH, 'card');
   console.log(`generating the synthetic card in ${card} (scale ${scale})…`);
-  const bytes = makeCard(card);
+  const { bytes, files } = makeCard(card, scale);
   const mnt = join(BENCH, 'second-device');
   mountSecondDevice(join(BENCH, 'second-device.img'), mnt, bytes * 2 + (big ? 10 * 1024 * MiB : 0));
   const primaryRoot = join(BENCH, 'primary');
   const mirrorRoot = join(mnt, 'mirror');
-  const results: Record<string, unknown> = { cardBytes: bytes, files: Math.round(60 * scale) + Math.round(200 * scale) + 2 };
+  const results: Record<string, unknown> = { cardBytes: bytes, files };
 
   const base = baseline(card, join(BENCH, 'baseline-a'), join(mnt, 'baseline-b'));
   rmSync(join(BENCH, 'baseline-a'), { recursive: true, force: true });
