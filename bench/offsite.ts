@@ -306,33 +306,36 @@ async function main(): Promise<void> {
     mkdirSync(mirrorRoot, { recursive: true });
 
     const port = await freePort();
-    server = spawn(NODE, [SERVER], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${DB}`,
-        STUDIOVAULT_DATA_DIR: join(BENCH, 'data'),
-        STUDIOVAULT_PRIMARY_ROOT: primaryRoot,
-        STUDIOVAULT_MIRROR_ROOT: mirrorRoot,
-        STUDIOVAULT_ADMIN_EMAIL: 'bench@studio.test',
-        STUDIOVAULT_ADMIN_PASSWORD: 'bench password 123',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    serverExited = new Promise((r) => server!.once('exit', r));
     const url = `http://127.0.0.1:${port}`;
-    let up = false;
-    for (let i = 0; i < 240 && !up; i++) {
-      try {
-        up = (await fetch(`${url}/api/health`)).ok;
-      } catch {
-        // starting
+    const startStudioVault = async () => {
+      server = spawn(NODE, [SERVER], {
+        env: {
+          PATH: process.env.PATH,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${DB}`,
+          STUDIOVAULT_DATA_DIR: join(BENCH, 'data'),
+          STUDIOVAULT_PRIMARY_ROOT: primaryRoot,
+          STUDIOVAULT_MIRROR_ROOT: mirrorRoot,
+          STUDIOVAULT_ADMIN_EMAIL: 'bench@studio.test',
+          STUDIOVAULT_ADMIN_PASSWORD: 'bench password 123',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      serverExited = new Promise((r) => server!.once('exit', r));
+      let up = false;
+      for (let i = 0; i < 240 && !up; i++) {
+        try {
+          up = (await fetch(`${url}/api/health`)).ok;
+        } catch {
+          // starting
+        }
+        if (!up) await new Promise((r) => setTimeout(r, 250));
       }
-      if (!up) await new Promise((r) => setTimeout(r, 250));
-    }
-    if (!up) throw new Error('the server did not answer /api/health within 60 s');
+      if (!up) throw new Error('the server did not answer /api/health within 60 s');
+    };
+    await startStudioVault();
 
     const cliEnv = {
       PATH: process.env.PATH,
@@ -389,8 +392,14 @@ async function main(): Promise<void> {
     const targetId = created.target.id;
     console.log(`target created; preflight: ${created.test.checks.map((c) => `${c.name} ${c.status}`).join(', ')}`);
 
+    // The nightly run happens hours after the ingest, in a worker that did not hold the ingest's
+    // buffers: restart the server so that its peak memory is the backup's own.
+    server!.kill('SIGTERM');
+    await serverExited;
+    await startStudioVault();
+
     // --- StudioVault: upload, lock, read every lock back ---
-    const pid = server.pid!;
+    const pid = server!.pid!;
     dropCaches();
     resetPeak(pid);
     const svRssBefore = rssMb(pid);

@@ -3,6 +3,7 @@ import { CatalogIndexes1795691727817 } from './1795691727817-CatalogIndexes';
 import { Uploads1795700000000 } from './1795700000000-Uploads';
 import { UploadOutcome1795710000000 } from './1795710000000-UploadOutcome';
 import { OffsiteEngine1795720000000 } from './1795720000000-OffsiteEngine';
+import { Recovery1795730000000 } from './1795730000000-Recovery';
 
 /** Every migration, in order. The schema changes only through these. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Uploads1795700000000,
   UploadOutcome1795710000000,
   OffsiteEngine1795720000000,
+  Recovery1795730000000,
 ];

@@ -16,6 +16,7 @@ import { UploadsController } from './controllers/uploads.controller';
 import { HealthController } from './controllers/health.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProjectsController } from './controllers/projects.controller';
+import { DrillsController, RestoreController, RetentionController } from './controllers/recovery.controller';
 import { TargetsController } from './controllers/targets.controller';
 import { TokensController } from './controllers/tokens.controller';
 import { UsersController } from './controllers/users.controller';
@@ -42,6 +43,9 @@ export class AppModule implements NestModule {
         SettingsController,
         TargetsController,
         BackupController,
+        RestoreController,
+        DrillsController,
+        RetentionController,
         HealthController,
         MetricsController,
       ],

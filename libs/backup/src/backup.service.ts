@@ -17,6 +17,7 @@ import { cardFolder, projectYear, VolumeFiles } from '@studiovault/ingest';
 import { JOB_DEFINITIONS, JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import {
   abortStaleMultipartUploads,
+  BufferPool,
   ensureRetention,
   isNotFound,
   isPermanent,
@@ -101,6 +102,8 @@ interface RunContext {
   /** Target-level failures in a row (unreachable, credentials): the run stops after a few. */
   targetFailures: number;
   lastTargetError?: unknown;
+  /** The run's part buffers: LARGE_SLOTS × (PART_CONCURRENCY + 1) × PART_SIZE, reused. */
+  partBuffers: BufferPool;
   /** Files put back to "pending" after a transient failure, until they land. */
   requeued: Set<string>;
 }
@@ -338,6 +341,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
       sliceEnds: Date.now() + SLICE_MS,
       targetFailures: 0,
       requeued: new Set(),
+      partBuffers: new BufferPool(PART_SIZE, LARGE_SLOTS * (PART_CONCURRENCY + 1)),
     };
 
     try {
@@ -559,6 +563,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
             concurrency: PART_CONCURRENCY,
             resume: prior.length ? { uploadId: prior[0].upload_id } : undefined,
             beforeSend: (bytes) => ctx.throttle.take(bytes),
+            partBuffers: ctx.partBuffers,
             onMultipartCreated: async (uploadId) => {
               await this.db.query(
                 `INSERT INTO offsite_multipart (target_id, object_key, upload_id, sha256, size) VALUES ($1, $2, $3, $4, $5)

@@ -230,6 +230,35 @@ export class TargetsService {
     return new RetryingTarget(this.driver(target, credentials), { attempts: 6, maxDelayMs: 20_000 });
   }
 
+  /** Stores (or clears, with null) the separate credential that expiry deletes with. */
+  async setMaintenanceCredentials(id: string, creds: { accessKeyId: string; secretAccessKey: string } | null): Promise<void> {
+    const target = await this.get(id);
+    if (target.kind !== TargetKind.S3)
+      throw new AppError(ErrorCode.ValidationFailed, 'Only S3 targets take a maintenance credential', ['kind: s3 only']);
+    const box = creds ? this.credentialsBox().seal(creds, `${id}:maintenance`) : null;
+    await this.db.query(`UPDATE offsite_targets SET maintenance_credentials_encrypted = $2, updated_at = now() WHERE id = $1`, [id, box]);
+    await this.audit.record('target.maintenance_credential', { type: 'offsite_target', id }, { name: target.name, set: Boolean(creds) });
+  }
+
+  async hasMaintenanceCredentials(id: string): Promise<boolean> {
+    const [row] = await this.db.query(`SELECT maintenance_credentials_encrypted IS NOT NULL AS has FROM offsite_targets WHERE id = $1`, [
+      id,
+    ]);
+    return Boolean(row?.has);
+  }
+
+  /** The target opened with its maintenance credential (expiry only); never the nightly writer's. */
+  async openMaintenance(target: OffsiteTargetEntity): Promise<OffsiteTarget> {
+    const [row] = await this.db.query(`SELECT maintenance_credentials_encrypted AS box FROM offsite_targets WHERE id = $1`, [target.id]);
+    if (!row?.box)
+      throw new AppError(
+        ErrorCode.TargetCredentialsUnavailable,
+        `Target "${target.name}" has no maintenance credential: off-site versions are never deleted with the nightly writer's key`,
+      );
+    const creds = this.credentialsBox().open(row.box, `${target.id}:maintenance`) as StoredCredentials;
+    return new RetryingTarget(this.driver(target, creds), { attempts: 4 });
+  }
+
   /** Whether copies on this target count as off-site (an S3 bucket, or a drive that leaves the building). */
   static isOffsite(t: Pick<OffsiteTargetEntity, 'kind' | 'rotatesOffsite'>): boolean {
     return t.kind === TargetKind.S3 || t.rotatesOffsite;

@@ -11,6 +11,7 @@ import { AppConfig, ConfigModule } from '@studiovault/config';
 import { IngestModule } from '@studiovault/ingest';
 import { JobsModule } from '@studiovault/jobs';
 import { ProjectsModule } from '@studiovault/projects';
+import { RecoveryModule } from '@studiovault/recovery';
 import { VolumesModule } from '@studiovault/volumes';
 
 export interface CoreOptions {
@@ -72,8 +73,9 @@ export class CoreModule {
         VolumesModule,
         IngestModule,
         BackupModule,
+        RecoveryModule,
       ],
-      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule],
+      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule, RecoveryModule],
     };
   }
 }

@@ -16,6 +16,16 @@ export enum JobName {
   BackupNightly = 'backup.nightly',
   /** A card was sealed: start its off-site upload now, so "off-site started" can count toward "safe to format". */
   BackupCard = 'backup.card',
+  /** A restore to a folder on the NAS. */
+  RestoreRun = 'restore.run',
+  /** A restore drill (cron from the admin's drill settings, or "run now"). */
+  DrillRun = 'drill.run',
+  /** A retention policy was lengthened: extend the locks of the copies it covers. */
+  RetentionExtend = 'retention.extend',
+  /** A project's legal hold changed: set or clear S3 legal hold on its off-site objects. */
+  LegalHoldApply = 'legalhold.apply',
+  /** The admin confirmed an expiry preview: remove what it listed, re-checking every guard rail. */
+  ExpiryApply = 'expiry.apply',
 }
 
 export interface JobDefinition {
@@ -68,5 +78,11 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   // No static cron: BackupService schedules it from the admin's settings.
   [JobName.BackupNightly]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 600 },
   [JobName.BackupCard]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 10, retryBackoff: true, expireInSeconds: 300 },
+  [JobName.RestoreRun]: { policy: 'standard', retryLimit: 0, retryDelaySeconds: 10, retryBackoff: false, expireInSeconds: 6 * 3600 },
+  // No static cron: DrillService schedules it from the admin's settings.
+  [JobName.DrillRun]: { policy: 'singleton', retryLimit: 0, retryDelaySeconds: 60, retryBackoff: false, expireInSeconds: 6 * 3600 },
+  [JobName.RetentionExtend]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 6 * 3600 },
+  [JobName.LegalHoldApply]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 6 * 3600 },
+  [JobName.ExpiryApply]: { policy: 'singleton', retryLimit: 0, retryDelaySeconds: 60, retryBackoff: false, expireInSeconds: 6 * 3600 },
   [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };

@@ -37,6 +37,8 @@ export interface UploadOptions {
   /** Persist the id before any part is sent, so that a restart can resume. */
   onMultipartCreated?: (uploadId: string) => void | Promise<void>;
   onPartUploaded?: (part: UploadedPart) => void | Promise<void>;
+  /** Buffers for parts, shared by the uploads of a run: memory stays at the pool's size whatever the traffic. */
+  partBuffers?: BufferPool;
   /** Called before each PUT or part is sent, with its size: a bandwidth cap waits here. */
   beforeSend?: (bytes: number) => Promise<void>;
 }
@@ -56,6 +58,40 @@ export interface UploadOutcome {
   /** The lock headers had not taken and PutObjectRetention set the retention afterwards. */
   retentionFixed: boolean;
   legalHold: boolean;
+}
+
+/**
+ * A fixed set of part buffers, reused: a multipart upload takes one per part in flight and gives
+ * it back when the part is sent, so a run's part memory is `count × size` (no garbage for the
+ * GC to fall behind on). A request for a larger part allocates outside the pool.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+  private made = 0;
+  private readonly waiting: ((b: Buffer) => void)[] = [];
+
+  constructor(
+    readonly size: number,
+    readonly count: number,
+  ) {}
+
+  async acquire(length: number): Promise<Buffer> {
+    if (length > this.size) return Buffer.allocUnsafe(length);
+    const b = this.free.pop();
+    if (b) return b;
+    if (this.made < this.count) {
+      this.made++;
+      return Buffer.allocUnsafe(this.size);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(b: Buffer): void {
+    if (b.length !== this.size) return;
+    const next = this.waiting.shift();
+    if (next) next(b);
+    else this.free.push(b);
+  }
 }
 
 /** Part size for a file: the preferred size, raised to fit the target's part limits. */
@@ -227,12 +263,19 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
     for (let n = 1; n <= partCount && firstError === undefined; n++) {
       const offset = (n - 1) * partSize;
       const length = Math.min(partSize, file.size - offset);
-      const buf = Buffer.allocUnsafe(length);
+      const whole = options.partBuffers ? await options.partBuffers.acquire(length) : Buffer.allocUnsafe(length);
+      const release = () => options.partBuffers?.release(whole);
+      const buf = whole.subarray(0, length);
       let got = 0;
-      while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-        if (bytesRead === 0) throw mismatch(file, `the local copy ends at ${offset + got} bytes`);
-        got += bytesRead;
+      try {
+        while (got < length) {
+          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+          if (bytesRead === 0) throw mismatch(file, `the local copy ends at ${offset + got} bytes`);
+          got += bytesRead;
+        }
+      } catch (err) {
+        release();
+        throw err;
       }
       local.update(buf);
       const md5 = createHash('md5').update(buf);
@@ -242,6 +285,7 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
       if (prior && prior.size === length && stripEtag(prior.etag) === md5hex) {
         parts[n - 1] = prior;
         reused++;
+        release();
         continue;
       }
       await options.beforeSend?.(length);
@@ -254,7 +298,8 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
         })
         .catch((err: unknown) => {
           firstError ??= err;
-        });
+        })
+        .finally(release);
       const tracked: Promise<void> = task.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);

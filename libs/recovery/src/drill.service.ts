@@ -1,0 +1,380 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AuditService } from '@studiovault/audit';
+import { isTimeZone, serverTimeZone, TargetsService } from '@studiovault/backup';
+import { AppError } from '@studiovault/common';
+import { SettingEntity } from '@studiovault/catalog';
+import { AppConfig, CONFIG } from '@studiovault/config';
+import { ErrorCode } from '@studiovault/contracts';
+import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
+import { isTargetError, retentionInForce, type OffsiteTarget } from '@studiovault/offsite';
+import { openLikeAPerson, openableKind, type OpenCheck } from './file-checks';
+import { RestoreWriter, type WriteOutcome } from './restore-writer';
+import { restorePath } from './restore.service';
+
+const SETTINGS_KEY = 'drill.settings';
+
+export interface DrillSettings {
+  /** Cron (5 fields) in `timezone`; default: 03:00 on the 1st of every month. */
+  schedule: string;
+  timezone: string;
+  /** Older files restored at random besides the latest project. */
+  sampleSize: number;
+  /** Files opened like a person would (RAW previews, JPEG decodes, video headers). */
+  openSize: number;
+}
+
+export const DEFAULT_DRILL_SETTINGS: DrillSettings = { schedule: '0 3 1 * *', timezone: 'UTC', sampleSize: 20, openSize: 10 };
+
+export interface DrillError {
+  path?: string;
+  check: 'target' | 'restore' | 'hash' | 'open' | 'lock' | 'delete-refused';
+  message: string;
+}
+
+export interface DrillReport {
+  target: { id: string; name: string } | null;
+  project: { slug: string; name: string; files: number } | null;
+  sampled: number;
+  files: number;
+  bytes: number;
+  restoreSeconds: number;
+  durationSeconds: number;
+  opened: OpenCheck[];
+  locksChecked: number;
+  deleteRefused: boolean | null;
+  errors: DrillError[];
+  verdict: string;
+}
+
+interface DrillFile {
+  asset_id: string;
+  card_label: string;
+  relative_path: string;
+  version: number;
+  size: string;
+  sha256: string;
+  key: string;
+  version_id: string;
+  retain_until: Date | null;
+  lock_mode: string | null;
+  slug: string;
+}
+
+/**
+ * The monthly restore drill, the "0" of 3-2-1-1-0: restores the most recently completed project
+ * in full and a random sample of older files from the off-site target into a temporary folder,
+ * verifies every hash against the catalog, opens a sample as a person would, confirms every
+ * lock is in force and that the writer credential cannot delete a locked version, records a
+ * report with thumbnails, marks the files "drilled" (or "at risk"), cleans up, and raises an
+ * alert on any error.
+ */
+@Injectable()
+export class DrillService implements OnApplicationBootstrap {
+  private readonly log = new Logger(DrillService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly queue: JobQueue,
+    private readonly targets: TargetsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.queue.onStarted(async () => {
+      try {
+        const s = await this.settings();
+        await this.queue.schedule(JobName.DrillRun, s.schedule, s.timezone);
+      } catch (err) {
+        this.log.error(`drill schedule: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  async settings(): Promise<DrillSettings> {
+    const row = await this.db.getRepository(SettingEntity).findOne({ where: { key: SETTINGS_KEY } });
+    return { ...DEFAULT_DRILL_SETTINGS, timezone: serverTimeZone(), ...((row?.value as Partial<DrillSettings>) ?? {}) };
+  }
+
+  async setSettings(next: DrillSettings): Promise<DrillSettings> {
+    const problems: string[] = [];
+    if (!/^\S+( \S+){4}$/.test(next.schedule.trim())) problems.push('schedule: a cron expression with 5 fields, e.g. "0 3 1 * *"');
+    if (!isTimeZone(next.timezone)) problems.push(`timezone: "${next.timezone}" is not a time zone`);
+    if (!(Number.isInteger(next.sampleSize) && next.sampleSize >= 0 && next.sampleSize <= 10_000)) problems.push('sampleSize: 0 to 10000');
+    if (!(Number.isInteger(next.openSize) && next.openSize >= 0 && next.openSize <= 1000)) problems.push('openSize: 0 to 1000');
+    if (problems.length) throw new AppError(ErrorCode.ValidationFailed, 'Invalid drill settings', problems);
+    const value = { ...next, schedule: next.schedule.trim() };
+    try {
+      await this.queue.schedule(JobName.DrillRun, value.schedule, value.timezone);
+    } catch (err) {
+      throw new AppError(ErrorCode.ValidationFailed, `Invalid drill schedule: ${(err as Error).message}`, [
+        `schedule: ${(err as Error).message}`,
+      ]);
+    }
+    await this.db.getRepository(SettingEntity).upsert({ key: SETTINGS_KEY, value }, ['key']);
+    await this.audit.record('settings.drill', undefined, { ...value });
+    return value;
+  }
+
+  /** "Run now": a drill row, run by the worker. */
+  async start(trigger: 'manual' | 'schedule' = 'manual'): Promise<string> {
+    const [{ id }] = await this.db.query(`INSERT INTO restore_drills (trigger, state) VALUES ($1, 'queued') RETURNING id`, [trigger]);
+    await this.queue.send(JobName.DrillRun, { drillId: id });
+    return id;
+  }
+
+  list(limit: number) {
+    return this.db.query(
+      `SELECT d.*, t.name AS target_name FROM restore_drills d LEFT JOIN offsite_targets t ON t.id = d.target_id ORDER BY d.created_at DESC LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async get(id: string) {
+    const [row] = /^[0-9a-f-]{36}$/i.test(id)
+      ? await this.db.query(
+          `SELECT d.*, t.name AS target_name FROM restore_drills d LEFT JOIN offsite_targets t ON t.id = d.target_id WHERE d.id = $1`,
+          [id],
+        )
+      : [];
+    if (!row) throw new AppError(ErrorCode.NotFound, `No restore drill with id ${id}`);
+    return row;
+  }
+
+  @OnJob(JobName.DrillRun)
+  async run(data: { drillId?: string }): Promise<unknown> {
+    const id =
+      data.drillId ?? (await this.db.query(`INSERT INTO restore_drills (trigger, state) VALUES ('schedule', 'queued') RETURNING id`))[0].id;
+    const started = Date.now();
+    await this.db.query(`UPDATE restore_drills SET state = 'running', started_at = now(), updated_at = now() WHERE id = $1`, [id]);
+    const report: DrillReport = {
+      target: null,
+      project: null,
+      sampled: 0,
+      files: 0,
+      bytes: 0,
+      restoreSeconds: 0,
+      durationSeconds: 0,
+      opened: [],
+      locksChecked: 0,
+      deleteRefused: null,
+      errors: [],
+      verdict: '',
+    };
+    const dir = await mkdtemp(join(this.config.dataDir.startsWith('/') ? this.config.dataDir : '/tmp', 'drill-')).catch(() =>
+      mkdtemp('/tmp/studiovault-drill-'),
+    );
+    const passed: string[] = [];
+    const failedAssets = new Map<string, string>();
+    try {
+      await this.drill(id, report, dir, passed, failedAssets);
+    } catch (err) {
+      report.errors.push({ check: 'target', message: (err as Error).message });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    report.durationSeconds = Math.round((Date.now() - started) / 100) / 10;
+    const ok = report.errors.length === 0 && report.files > 0;
+    report.verdict = ok
+      ? `Zero errors: ${report.files} file(s), ${fmtBytes(report.bytes)} restored from "${report.target?.name}" and verified in ${report.restoreSeconds} s; ${report.opened.length} opened, ${report.locksChecked} lock(s) in force, the backup key cannot delete a locked version.`
+      : report.files === 0 && report.errors.length === 0
+        ? 'Nothing to drill: no file has an off-site copy yet.'
+        : `${report.errors.length} error(s): ${report.errors
+            .slice(0, 3)
+            .map((e) => `${e.path ? `${e.path}: ` : ''}${e.message}`)
+            .join('; ')}${report.errors.length > 3 ? '; …' : ''}`;
+
+    // Levels follow the proof: drilled files rise to "drilled"; a failed file is at risk with the reason.
+    if (passed.length)
+      await this.db.query(
+        `UPDATE assets SET protection = 'drilled', drilled_at = now(), protection_reason = NULL, updated_at = now()
+          WHERE (id = ANY($1::bigint[]) OR duplicate_of_asset_id = ANY($1::bigint[])) AND protection IN ('immutable','drilled')`,
+        [passed],
+      );
+    for (const [assetId, reason] of failedAssets)
+      await this.db.query(
+        `UPDATE assets SET protection = 'at_risk', protection_reason = $2, updated_at = now() WHERE id = $1::bigint OR duplicate_of_asset_id = $1::bigint`,
+        [assetId, `restore drill: ${reason}`.slice(0, 500)],
+      );
+    await this.db.query(
+      `UPDATE restore_drills SET state = $2, finished_at = now(), files = $3, bytes = $4, error_count = $5, errors = $6::jsonb,
+              report = $7::jsonb, restore_seconds = $8, message = $9, target_id = $10, updated_at = now()
+        WHERE id = $1`,
+      [
+        id,
+        ok ? 'passed' : 'failed',
+        report.files,
+        report.bytes,
+        report.errors.length,
+        JSON.stringify(report.errors.slice(0, 500)),
+        JSON.stringify(report),
+        report.restoreSeconds,
+        report.verdict,
+        report.target?.id ?? null,
+      ],
+    );
+    if (!ok) {
+      // The alert: an error in the log (monitoring picks it up), an audit event, and the drill's state on every status page.
+      this.log.error(`RESTORE DRILL FAILED: ${report.verdict}`);
+      await this.audit.record('drill.failed', { type: 'restore_drill', id }, { errors: report.errors.length, verdict: report.verdict });
+    } else {
+      this.log.log(`restore drill passed: ${report.verdict}`);
+      await this.audit.record('drill.passed', { type: 'restore_drill', id }, { files: report.files, bytes: report.bytes });
+    }
+    return { id, state: ok ? 'passed' : 'failed', errors: report.errors.length };
+  }
+
+  private async drill(id: string, report: DrillReport, dir: string, passed: string[], failed: Map<string, string>): Promise<void> {
+    const settings = await this.settings();
+    const [t] = await this.db.query(
+      `SELECT id, name FROM offsite_targets WHERE enabled ORDER BY (kind = 's3') DESC, immutable DESC, created_at LIMIT 1`,
+    );
+    if (!t) throw new Error('no off-site target to drill');
+    report.target = { id: t.id, name: t.name };
+    await this.db.query(`UPDATE restore_drills SET target_id = $2 WHERE id = $1`, [id, t.id]);
+    const target = await this.targets.get(t.id);
+    const driver = await this.targets.open(target);
+    try {
+      await driver.head('README.txt').catch((err: unknown) => {
+        if (isTargetError(err) && err.kind === 'not-found') return;
+        throw new Error(`target "${t.name}" is unreachable: ${(err as Error).message}`);
+      });
+    } catch (err) {
+      report.errors.push({ check: 'target', message: (err as Error).message });
+      return;
+    }
+
+    const select = `SELECT a.id::text AS asset_id, cd.label AS card_label, a.relative_path, a.version, a.size::text, a.sha256,
+                           c.location AS key, c.version_id, c.retain_until, c.lock_mode, p.slug
+                      FROM assets a JOIN cards cd ON cd.id = a.card_id JOIN projects p ON p.id = a.project_id
+                      JOIN LATERAL (SELECT * FROM copies c WHERE c.asset_id = a.id AND c.target_id = $1 AND c.state IN ('uploaded','immutable')
+                                     AND c.version_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) c ON true
+                     WHERE a.duplicate_of_asset_id IS NULL AND a.sha256 IS NOT NULL`;
+    // The most recently completed project: every card verified, every file off-site on this target.
+    const [latest] = await this.db.query(
+      `SELECT p.id, p.slug, p.name FROM projects p
+        WHERE EXISTS (SELECT 1 FROM cards cd WHERE cd.project_id = p.id)
+          AND NOT EXISTS (SELECT 1 FROM cards cd WHERE cd.project_id = p.id AND cd.state <> 'verified')
+          AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.project_id = p.id AND a.duplicate_of_asset_id IS NULL AND NOT EXISTS (
+                SELECT 1 FROM copies c WHERE c.asset_id = a.id AND c.target_id = $1 AND c.state IN ('uploaded','immutable')))
+        ORDER BY (SELECT max(cd.verified_at) FROM cards cd WHERE cd.project_id = p.id) DESC NULLS LAST LIMIT 1`,
+      [t.id],
+    );
+    const files: DrillFile[] = latest ? await this.db.query(`${select} AND a.project_id = $2 ORDER BY a.id`, [t.id, latest.id]) : [];
+    if (latest) report.project = { slug: latest.slug, name: latest.name, files: files.length };
+    const sample: DrillFile[] = await this.db.query(
+      `${select} AND a.project_id <> coalesce($2::uuid, '00000000-0000-0000-0000-000000000000') ORDER BY random() LIMIT $3`,
+      [t.id, latest?.id ?? null, settings.sampleSize],
+    );
+    report.sampled = sample.length;
+    const all = [...files, ...sample];
+    if (!all.length) return;
+
+    // Restore: every byte from the target, hashed as it is written.
+    const restoreStart = Date.now();
+    const writer = await RestoreWriter.prepare(dir, 0, []);
+    const restored = new Map<string, string>(); // asset → path on disk
+    for (const f of all) {
+      const rel = `${f.slug}/${restorePath({ cardLabel: f.card_label, path: f.relative_path, version: f.version })}`;
+      let out: WriteOutcome;
+      try {
+        out = await writer.write(rel, await driver.get(f.key, f.version_id), { size: Number(f.size), sha256: f.sha256 });
+      } catch (err) {
+        const message = `cannot restore from the target: ${(err as Error).message}`;
+        report.errors.push({ path: rel, check: 'restore', message });
+        failed.set(f.asset_id, message);
+        continue;
+      }
+      if (!out.ok) {
+        report.errors.push({ path: rel, check: 'hash', message: out.error! });
+        failed.set(f.asset_id, out.error!);
+        continue;
+      }
+      report.files++;
+      report.bytes += out.bytes;
+      restored.set(f.asset_id, writer.target(rel));
+    }
+    report.restoreSeconds = Math.round((Date.now() - restoreStart) / 100) / 10;
+
+    // Open a sample like a person would: RAW previews, JPEGs, video headers (RAWs and videos first).
+    const openable = all
+      .filter((f) => restored.has(f.asset_id) && openableKind(f.relative_path))
+      .sort((a, b) => kindRank(a.relative_path) - kindRank(b.relative_path));
+    for (const f of pickSpread(openable, settings.openSize)) {
+      const check = await openLikeAPerson(restored.get(f.asset_id)!, `${f.card_label}/${f.relative_path}`);
+      if (!check) continue;
+      report.opened.push(check);
+      if (!check.ok) {
+        report.errors.push({ path: check.path, check: 'open', message: check.detail });
+        failed.set(f.asset_id, check.detail);
+      }
+    }
+
+    // Every lock still in force, as the target reports it.
+    if (target.immutable) {
+      for (const f of all) {
+        try {
+          const r = await driver.getRetention(f.key, f.version_id);
+          report.locksChecked++;
+          if (!retentionInForce(r)) {
+            const message = `no retention in force on ${f.key} (${f.version_id})${f.retain_until ? `; the catalog expects ${f.lock_mode} until ${new Date(f.retain_until).toISOString()}` : ''}`;
+            report.errors.push({ path: `${f.card_label}/${f.relative_path}`, check: 'lock', message });
+            failed.set(f.asset_id, message);
+          }
+        } catch (err) {
+          report.errors.push({ path: `${f.card_label}/${f.relative_path}`, check: 'lock', message: (err as Error).message });
+          failed.set(f.asset_id, (err as Error).message);
+        }
+      }
+      report.deleteRefused = await this.deleteIsRefused(driver, all, report);
+    }
+    for (const f of all) if (restored.has(f.asset_id) && !failed.has(f.asset_id)) passed.push(f.asset_id);
+  }
+
+  /** The writer credential must be refused when it tries to delete a locked version. */
+  private async deleteIsRefused(driver: OffsiteTarget, files: DrillFile[], report: DrillReport): Promise<boolean | null> {
+    const probe = files.find((f) => f.retain_until && new Date(f.retain_until).getTime() > Date.now() + 60_000);
+    if (!probe) return null;
+    try {
+      await driver.deleteVersion(probe.key, probe.version_id);
+    } catch (err) {
+      if (isTargetError(err) && (err.code === 'ObjectLocked' || err.code === 'AccessDenied')) return true;
+      report.errors.push({ check: 'delete-refused', message: `deleting a locked version failed unexpectedly: ${(err as Error).message}` });
+      return false;
+    }
+    report.errors.push({
+      path: `${probe.card_label}/${probe.relative_path}`,
+      check: 'delete-refused',
+      message: `the backup credential DELETED a locked version (${probe.key} ${probe.version_id}): the lock is not enforced and the key has delete rights`,
+    });
+    return false;
+  }
+}
+
+function kindRank(path: string): number {
+  const k = openableKind(path);
+  return k === 'raw' ? 0 : k === 'video' ? 1 : 2;
+}
+
+/** Up to n items spread over the list (not just its head). */
+function pickSpread<T>(items: T[], n: number): T[] {
+  if (items.length <= n) return items;
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(items[Math.floor((i * items.length) / n)]);
+  return out;
+}
+
+function fmtBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
+}

@@ -1,0 +1,120 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, link, mkdir, open, statfs, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError } from '@studiovault/common';
+import { ErrorCode } from '@studiovault/contracts';
+
+export interface WriteOutcome {
+  ok: boolean;
+  bytes: number;
+  sha256: string;
+  /** Why the file was not put in place. */
+  error?: string;
+}
+
+/**
+ * Writes restored files into a folder: each file is hashed as it is written to a temporary
+ * name beside its final one, fsynced, and linked into place only if its SHA-256 matches the
+ * catalog; an existing file is never overwritten (link() refuses), nothing half-written
+ * ever carries a final name.
+ */
+export class RestoreWriter {
+  constructor(readonly root: string) {}
+
+  /** The folder must be absolute, writable, have room for `bytes`, and hold none of `paths` yet. */
+  static async prepare(root: string, bytes: number, paths: readonly string[]): Promise<RestoreWriter> {
+    if (!isAbsolute(root))
+      throw new AppError(ErrorCode.ValidationFailed, `Restore destination must be an absolute folder: ${root}`, [
+        'destination: absolute path',
+      ]);
+    try {
+      await mkdir(root, { recursive: true });
+      await access(root, constants.W_OK);
+    } catch (err) {
+      throw new AppError(
+        ErrorCode.ValidationFailed,
+        `Cannot write to ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        ['destination: not writable'],
+      );
+    }
+    const fs = await statfs(root);
+    const free = fs.bavail * fs.bsize;
+    if (free < bytes)
+      throw new AppError(
+        ErrorCode.InsufficientStorage,
+        `${root} has ${free} bytes free; the restore needs ${bytes} (${bytes - free} bytes missing). Nothing was written.`,
+      );
+    const writer = new RestoreWriter(root);
+    const existing: string[] = [];
+    for (const p of paths) if (await stat(writer.target(p)).catch(() => null)) existing.push(p);
+    if (existing.length)
+      throw new AppError(
+        ErrorCode.Conflict,
+        `${existing.length} file(s) exist already in ${root} and would not be overwritten (e.g. ${existing.slice(0, 3).join(', ')}). Choose an empty folder. Nothing was written.`,
+      );
+    return writer;
+  }
+
+  /** The final path of a restored file; refuses a path that would leave the folder. */
+  target(relPath: string): string {
+    const full = resolve(this.root, relPath);
+    const rel = relative(this.root, full);
+    if (rel.startsWith('..') || isAbsolute(rel) || relPath.includes('\0')) throw new Error(`unsafe path ${relPath}`);
+    return full;
+  }
+
+  async write(
+    relPath: string,
+    body: Readable,
+    expected: { size: number; sha256: string },
+    onBytes?: (n: number) => void,
+  ): Promise<WriteOutcome> {
+    const final = this.target(relPath);
+    await mkdir(dirname(final), { recursive: true });
+    const temp = join(dirname(final), `.studiovault-restore-${randomBytes(6).toString('hex')}.part`);
+    const fh = await open(temp, 'wx', 0o644);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        let off = 0;
+        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        onBytes?.(chunk.length);
+      }
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await fh.close();
+    const sha256 = hash.digest('hex');
+    if (bytes !== expected.size || sha256 !== expected.sha256) {
+      await unlink(temp).catch(() => undefined);
+      return {
+        ok: false,
+        bytes,
+        sha256,
+        error: `content does not match the catalog: got ${bytes} bytes, sha256 ${sha256}; expected ${expected.size} bytes, sha256 ${expected.sha256}`,
+      };
+    }
+    try {
+      await link(temp, final); // never overwrites
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      const code = (err as NodeJS.ErrnoException).code;
+      return {
+        ok: false,
+        bytes,
+        sha256,
+        error: code === 'EEXIST' ? `${relPath} exists already: not overwritten` : `cannot put ${relPath} in place: ${code}`,
+      };
+    }
+    await unlink(temp);
+    return { ok: true, bytes, sha256 };
+  }
+}

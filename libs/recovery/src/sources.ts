@@ -1,0 +1,102 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import { TargetsService } from '@studiovault/backup';
+import { AppError } from '@studiovault/common';
+import { ErrorCode } from '@studiovault/contracts';
+import { VolumeFiles } from '@studiovault/ingest';
+import type { OffsiteTarget } from '@studiovault/offsite';
+
+export type RestoreSource = 'primary' | 'mirror' | 'offsite';
+export const RESTORE_SOURCES: readonly RestoreSource[] = ['primary', 'mirror', 'offsite'];
+
+export interface RestorableFile {
+  /** The asset whose bytes these are (a twin's original). */
+  assetId: string;
+  cardId: string;
+  cardLabel: string;
+  path: string;
+  version: number;
+  size: number;
+  sha256: string;
+  xxh64: string | null;
+}
+
+interface CopyRow {
+  kind: 'volume' | 'target';
+  role: 'primary' | 'mirror' | null;
+  root_path: string | null;
+  location: string | null;
+  version_id: string | null;
+  target_id: string | null;
+}
+
+/**
+ * Where a file's bytes can be read from, best first: the primary's verified copy, the mirror's,
+ * then a verified off-site copy. `from` restricts to one source; a source that is unhealthy
+ * (volume offline, copy not verified, file gone) is skipped, never read.
+ */
+export class AssetSources {
+  private readonly drivers = new Map<string, Promise<OffsiteTarget>>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly targets: TargetsService,
+  ) {}
+
+  async open(file: RestorableFile, from?: RestoreSource): Promise<{ source: RestoreSource; stream: Readable }> {
+    const rows: CopyRow[] = await this.db.query(
+      `SELECT 'volume' AS kind, v.role, v.root_path, c.location, NULL AS version_id, NULL::uuid AS target_id
+         FROM copies c JOIN storage_volumes v ON v.id = c.volume_id
+        WHERE c.asset_id = $1 AND c.state = 'verified' AND v.state = 'online'
+       UNION ALL
+       SELECT 'target', NULL, NULL, c.location, c.version_id, c.target_id
+         FROM copies c JOIN offsite_targets t ON t.id = c.target_id
+        WHERE c.asset_id = $1 AND c.state IN ('uploaded','immutable') AND c.version_id IS NOT NULL
+        ORDER BY 1 DESC, 2`,
+      [file.assetId],
+    );
+    const ordered = [...rows].sort((a, b) => rank(a) - rank(b));
+    const tried: string[] = [];
+    for (const r of ordered) {
+      const source: RestoreSource = r.kind === 'target' ? 'offsite' : r.role!;
+      if (from && source !== from) continue;
+      if (r.kind === 'volume') {
+        const path = new VolumeFiles(r.role!, r.root_path!).finalPath(r.location!);
+        const st = await stat(path).catch(() => null);
+        if (!st || st.size !== file.size) {
+          tried.push(`${source}: ${st ? `${st.size} bytes on disk` : 'file missing'}`);
+          continue;
+        }
+        return { source, stream: createReadStream(path, { highWaterMark: 1024 * 1024 }) };
+      }
+      try {
+        const driver = await this.driver(r.target_id!);
+        return { source, stream: await driver.get(r.location!, r.version_id!) };
+      } catch (err) {
+        tried.push(`off-site: ${(err as Error).message}`);
+      }
+    }
+    throw new AppError(
+      ErrorCode.ServiceUnavailable,
+      `${file.cardLabel}/${file.path}: no healthy ${from ?? ''} copy to restore from${tried.length ? ` (${tried.join('; ')})` : ''}`.replace(
+        '  ',
+        ' ',
+      ),
+    );
+  }
+
+  driver(targetId: string): Promise<OffsiteTarget> {
+    let d = this.drivers.get(targetId);
+    if (!d) {
+      d = this.targets.get(targetId).then((t) => this.targets.open(t));
+      this.drivers.set(targetId, d);
+    }
+    return d;
+  }
+}
+
+function rank(r: CopyRow): number {
+  return r.kind === 'target' ? 2 : r.role === 'primary' ? 0 : 1;
+}
