@@ -456,6 +456,45 @@ async function main(): Promise<void> {
       svVersions.filter((v) => !probe(v)),
     );
     const rcloneLocks = await countLocked(client, rcloneBucket, await listVersions(client, rcloneBucket));
+
+    // --- Restore (issue 5): StudioVault from the off-site copy, every hash verified, vs rclone copy down ---
+    const svRestoreDir = join(BENCH, 'restore-sv');
+    const rcloneRestoreDir = join(BENCH, 'restore-rclone');
+    rmSync(svRestoreDir, { recursive: true, force: true });
+    rmSync(rcloneRestoreDir, { recursive: true, force: true });
+    dropCaches();
+    resetPeak(pid);
+    const r0 = process.hrtime.bigint();
+    const rs = await api<{ id: string }>('POST', '/restores', { project: 'bench', from: 'offsite', destination: svRestoreDir });
+    let restoreDto: { state: string; restored: number; verified: number; failed: number; errors: unknown[] };
+    for (;;) {
+      restoreDto = await api('GET', `/restores/${rs.id}`);
+      if (restoreDto.state === 'completed' || restoreDto.state === 'failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const svRestoreSeconds = Number(process.hrtime.bigint() - r0) / 1e9;
+    const svRestorePeak = peakMb(pid);
+    if (restoreDto.state !== 'completed' || restoreDto.failed)
+      throw new Error(`restore ${restoreDto.state}: ${restoreDto.failed} failed ${JSON.stringify(restoreDto.errors.slice(0, 5))}`);
+    sh('sync', []);
+    const svRestoreTotal = Number(process.hrtime.bigint() - r0) / 1e9;
+    console.log(
+      `StudioVault restore: ${svRestoreSeconds.toFixed(1)} s (${svRestoreTotal.toFixed(1)} s with sync), ${restoreDto.verified} files verified`,
+    );
+    dropCaches();
+    const rcloneDown = await run('rclone', ['copy', `:s3:${rcloneBucket}/card`, rcloneRestoreDir, ...RCLONE_FLAGS], rcloneEnv);
+    if (rcloneDown.code !== 0) throw new Error(`rclone copy (restore) exited ${rcloneDown.code}`);
+    sh('sync', []);
+    console.log(`rclone restore: ${rcloneDown.seconds.toFixed(1)} s`);
+    const svRestoreMiBs = bytes / MiB / svRestoreSeconds;
+    const rcloneRestoreMiBs = bytes / MiB / rcloneDown.seconds;
+    results.restore = {
+      studiovault: { seconds: svRestoreSeconds, mbPerS: svRestoreMiBs, verified: restoreDto.verified, serverPeakMb: svRestorePeak },
+      rclone: { seconds: rcloneDown.seconds, mbPerS: rcloneRestoreMiBs, peakMb: rcloneDown.peak },
+      ratio: svRestoreMiBs / rcloneRestoreMiBs,
+    };
+    rmSync(svRestoreDir, { recursive: true, force: true });
+    rmSync(rcloneRestoreDir, { recursive: true, force: true });
     const svMiBs = bytes / MiB / svSeconds;
     const rcloneMiBs = bytes / MiB / rclone.seconds;
     const ratio = svMiBs / rcloneMiBs;
@@ -506,6 +545,10 @@ rclone: ${rcloneVersion}, \`rclone copy <card folder> :s3:<bucket>/card ${RCLONE
 | object versions with retention in force | ${svLocks.locked} / ${svLocks.versions} (${Object.entries(svLocks.modes)
       .map(([m, n]) => `${m} ${n}`)
       .join(', ')}) | ${rcloneLocks.locked} / ${rcloneLocks.versions} (bucket default) |
+| **restore** seconds (off-site → local folder) | ${f(svRestoreSeconds, 1)} (every SHA-256 checked as written) | ${f(rcloneDown.seconds, 1)} |
+| restore MiB/s                          | ${f(svRestoreMiBs)} | ${f(rcloneRestoreMiBs)} |
+| restore ratio StudioVault/rclone       | ${f(svRestoreMiBs / rcloneRestoreMiBs, 2)} (target ≥ 1.0) | |
+| restore peak memory (VmHWM), MB        | ${f(svRestorePeak)} | ${f(rcloneDown.peak)} |
 `);
   } finally {
     if (server) {

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectLegalHoldCommand, GetObjectRetentionCommand, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
+import { GetObjectLegalHoldCommand, GetObjectRetentionCommand, HeadObjectCommand, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
 import { DataSource } from 'typeorm';
 import { IngestApp, sourceHashes, startIngestApp, tusUpload, uploadId, waitFor } from '../ingest/ingest-helpers';
 import { Rgw, startRgw } from '../offsite/rgw';
@@ -216,6 +216,8 @@ describe('restore, restore drills, retention and expiry', () => {
         .set(admin())
         .send({ schedule: '0 3 1 * *', timezone: 'UTC', sampleSize: 50, openSize: 10 })
         .expect(200);
+      const sched = await db.query(`SELECT cron, options->>'tz' AS tz FROM pgboss.schedule WHERE name = 'drill.run'`);
+      expect(sched).toEqual([{ cron: '0 3 1 * *', tz: 'UTC' }]); // the monthly drill runs by itself
       const d = await drill();
       expect(d.state).toBe('failed');
       expect(d.errors).toEqual([
@@ -370,6 +372,54 @@ describe('restore, restore drills, retention and expiry', () => {
       ).toBe(true);
       const audit = JSON.stringify((await api().get('/api/audit?limit=200').set(admin()).expect(200)).body);
       expect(audit).toContain('expiry.delete');
+    }, 90_000);
+
+    it('an off-site version past its lock and keep period goes only with the maintenance credential, only while another copy exists', async () => {
+      // OLD_0001's lock ran out (the drill above caught it); its two local copies remain.
+      const [copy] = await db.query(
+        `SELECT c.id, c.location, c.version_id FROM copies c JOIN assets a ON a.id = c.asset_id
+          WHERE a.relative_path = 'DCIM/OLD_0001.JPG' AND c.target_id = $1`,
+        [s3Target],
+      );
+      await db.query(`UPDATE copies SET retain_until = now() - interval '1 second' WHERE id = $1`, [copy.id]);
+      await api()
+        .put('/api/retention/policies')
+        .set(admin())
+        .send({ fileClass: 'image', lockMode: 'GOVERNANCE', lockDays: 0, versionKeepDays: 0, localKeepDays: null })
+        .expect(200);
+      const first = (await api().post('/api/expiry/preview').set(admin()).expect(200)).body;
+      // On RGW: OLD_0001's version (lock over). On the disabled "usb" disk target: its unlocked image versions.
+      const onRgw = (items: { kind: string; path: string; why: string }[]) => items.filter((i) => i.why.includes('"rgw"'));
+      expect(onRgw(first.items)).toEqual([expect.objectContaining({ kind: 'offsite', path: 'O001/DCIM/OLD_0001.JPG' })]);
+      const onUsb = first.items.length - 1;
+      expect(first.items.every((i: { kind: string }) => i.kind === 'offsite')).toBe(true);
+      await api().post(`/api/expiry/${first.id}/confirm`).set(admin()).expect(200);
+      const refused = await waitFor(
+        async () => (await api().get(`/api/expiry/${first.id}`).set(admin())).body,
+        (e) => e.state === 'done',
+        60_000,
+      );
+      expect(refused.result.refused).toEqual([{ path: 'O001/DCIM/OLD_0001.JPG', why: expect.stringMatching(/no maintenance credential/) }]);
+      expect(refused.result.removedOffsite).toBe(onUsb);
+
+      await api()
+        .put(`/api/targets/${s3Target}/maintenance-credential`)
+        .set(admin())
+        .send({ accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey })
+        .expect(204);
+      const second = (await api().post('/api/expiry/preview').set(admin()).expect(200)).body;
+      expect(second.items.map((i: { path: string }) => i.path)).toEqual(['O001/DCIM/OLD_0001.JPG']);
+      await api().post(`/api/expiry/${second.id}/confirm`).set(admin()).expect(200);
+      const done = await waitFor(
+        async () => (await api().get(`/api/expiry/${second.id}`).set(admin())).body,
+        (e) => e.state === 'done',
+        60_000,
+      );
+      expect(done.result).toMatchObject({ removedOffsite: 1, refused: [] });
+      await expect(
+        rgw.client.send(new HeadObjectCommand({ Bucket: bucket, Key: copy.location, VersionId: copy.version_id })),
+      ).rejects.toBeTruthy();
+      // Every other image version on RGW is still locked: never offered, even under a 0-day policy.
     }, 90_000);
   });
 });

@@ -249,6 +249,7 @@ export class TargetsService {
 
   /** The target opened with its maintenance credential (expiry only); never the nightly writer's. */
   async openMaintenance(target: OffsiteTargetEntity): Promise<OffsiteTarget> {
+    if (target.kind === TargetKind.Disk) return this.open(target); // a folder has no credentials to separate
     const [row] = await this.db.query(`SELECT maintenance_credentials_encrypted AS box FROM offsite_targets WHERE id = $1`, [target.id]);
     if (!row?.box)
       throw new AppError(

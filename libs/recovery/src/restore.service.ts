@@ -51,6 +51,8 @@ export interface RestoreRow {
   created_at: Date;
 }
 
+const RESTORE_CONCURRENCY = 4;
+
 /** The path a file is restored to under the destination: <card label>/<path on the card> (a different-content twin keeps its ~vN suffix). */
 export function restorePath(f: Pick<RestorableFile, 'cardLabel' | 'path' | 'version'>): string {
   return `${f.cardLabel}/${versionedPath(f.path.normalize('NFC'), f.version)}`;
@@ -188,27 +190,33 @@ export class RestoreService {
       const writer = new RestoreWriter(r.destination);
       let lastUpdate = 0;
       let doneBytes = 0;
-      for (const f of plan.files) {
-        const rel = restorePath(f);
-        try {
-          const { stream } = await this.sources.open(f, r.source === 'auto' ? undefined : r.source);
-          const out = await writer.write(rel, stream, f, (n) => {
-            doneBytes += n;
-            if (Date.now() - lastUpdate > 1000) {
-              lastUpdate = Date.now();
-              void this.db.query(`UPDATE restores SET done_bytes = $2, updated_at = now() WHERE id = $1`, [r.id, doneBytes]);
-            }
-          });
-          if (out.ok)
-            await this.db.query(
-              `UPDATE restores SET done_files = done_files + 1, restored = restored + 1, verified = verified + 1, done_bytes = $2, updated_at = now() WHERE id = $1`,
-              [r.id, doneBytes],
-            );
-          else await this.fail(r.id, rel, out.error!);
-        } catch (err) {
-          await this.fail(r.id, rel, (err as Error).message);
+      // A few files at a time: one stream per file rarely fills a 10 Gbit/s link or an HDD pool's queue.
+      let next = 0;
+      const worker = async () => {
+        while (next < plan.files.length) {
+          const f = plan.files[next++];
+          const rel = restorePath(f);
+          try {
+            const { stream } = await this.sources.open(f, r.source === 'auto' ? undefined : r.source);
+            const out = await writer.write(rel, stream, f, (n) => {
+              doneBytes += n;
+              if (Date.now() - lastUpdate > 1000) {
+                lastUpdate = Date.now();
+                void this.db.query(`UPDATE restores SET done_bytes = $2, updated_at = now() WHERE id = $1`, [r.id, doneBytes]);
+              }
+            });
+            if (out.ok)
+              await this.db.query(
+                `UPDATE restores SET done_files = done_files + 1, restored = restored + 1, verified = verified + 1, done_bytes = $2, updated_at = now() WHERE id = $1`,
+                [r.id, doneBytes],
+              );
+            else await this.fail(r.id, rel, out.error!);
+          } catch (err) {
+            await this.fail(r.id, rel, (err as Error).message);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: RESTORE_CONCURRENCY }, worker));
       const done = await this.get(r.id);
       const message = `${done.restored} restored, ${done.verified} verified, ${done.failed} failed`;
       await this.db.query(`UPDATE restores SET state = $2, finished_at = now(), message = $3, updated_at = now() WHERE id = $1`, [
