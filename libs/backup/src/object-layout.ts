@@ -1,32 +1,9 @@
 /**
  * Where things live on a target, so that a person (or `studiovault restore --from-target`)
- * can restore from the bucket alone:
- *
- *   README.txt                                         what this is and how to restore
- *   content/sha256/<aa>/<bb>/<sha256>                  a file's bytes, stored once per content
- *   cards/<year>/<project-slug>/<card-label>/manifest.json   the card: every path → content key, hashes, lock
- *   cards/<year>/<project-slug>/<card-label>/ascmhl/…        the card's ASC MHL history, as on the volumes
- *   catalog/studiovault-catalog.json.gz                the nightly catalog export (one version per night)
+ * can restore from the bucket alone. The key functions live in @studiovault/contracts
+ * (offsite-layout.ts), shared with the CLI that restores without the server.
  */
-export function contentKey(sha256: string): string {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256: ${sha256}`);
-  return `content/sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
-}
-
-export function cardPrefix(year: number, projectSlug: string, cardLabel: string): string {
-  return `cards/${year}/${projectSlug}/${cardLabel}/`;
-}
-
-export function manifestKey(year: number, projectSlug: string, cardLabel: string): string {
-  return `${cardPrefix(year, projectSlug, cardLabel)}manifest.json`;
-}
-
-export function mhlKey(year: number, projectSlug: string, cardLabel: string, fileName: string): string {
-  return `${cardPrefix(year, projectSlug, cardLabel)}ascmhl/${fileName}`;
-}
-
-export const CATALOG_EXPORT_KEY = 'catalog/studiovault-catalog.json.gz';
-export const README_KEY = 'README.txt';
+export { CATALOG_EXPORT_KEY, cardPrefix, contentKey, manifestKey, mhlKey, README_KEY } from '@studiovault/contracts';
 
 export const TARGET_README = `StudioVault off-site backup
 ===========================

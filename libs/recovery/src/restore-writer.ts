@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Xxh64 } from '@node-rs/xxhash';
 import { constants } from 'node:fs';
 import { access, link, mkdir, open, statfs, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -9,7 +10,8 @@ import { ErrorCode } from '@studiovault/contracts';
 export interface WriteOutcome {
   ok: boolean;
   bytes: number;
-  sha256: string;
+  /** The hash checked: the catalog's xxh64 when it has one (native, ~10 GB/s), else SHA-256. */
+  hash: { name: 'xxh64' | 'sha256'; value: string };
   /** Why the file was not put in place. */
   error?: string;
 }
@@ -68,18 +70,18 @@ export class RestoreWriter {
   async write(
     relPath: string,
     body: Readable,
-    expected: { size: number; sha256: string },
+    expected: { size: number; sha256: string; xxh64?: string | null },
     onBytes?: (n: number) => void,
   ): Promise<WriteOutcome> {
     const final = this.target(relPath);
     await mkdir(dirname(final), { recursive: true });
     const temp = join(dirname(final), `.studiovault-restore-${randomBytes(6).toString('hex')}.part`);
     const fh = await open(temp, 'wx', 0o644);
-    const hash = createHash('sha256');
+    const hasher = expected.xxh64 ? new Xxh64() : createHash('sha256');
     let bytes = 0;
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        hash.update(chunk);
+        hasher.update(chunk);
         bytes += chunk.length;
         let off = 0;
         while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
@@ -92,14 +94,18 @@ export class RestoreWriter {
       throw err;
     }
     await fh.close();
-    const sha256 = hash.digest('hex');
-    if (bytes !== expected.size || sha256 !== expected.sha256) {
+    const hash: WriteOutcome['hash'] =
+      hasher instanceof Xxh64
+        ? { name: 'xxh64', value: hasher.digest().toString(16).padStart(16, '0') }
+        : { name: 'sha256', value: hasher.digest('hex') };
+    const want = hash.name === 'xxh64' ? expected.xxh64! : expected.sha256;
+    if (bytes !== expected.size || hash.value !== want) {
       await unlink(temp).catch(() => undefined);
       return {
         ok: false,
         bytes,
-        sha256,
-        error: `content does not match the catalog: got ${bytes} bytes, sha256 ${sha256}; expected ${expected.size} bytes, sha256 ${expected.sha256}`,
+        hash,
+        error: `content does not match the catalog: got ${bytes} bytes, ${hash.name} ${hash.value}; expected ${expected.size} bytes, ${hash.name} ${want}`,
       };
     }
     try {
@@ -110,11 +116,11 @@ export class RestoreWriter {
       return {
         ok: false,
         bytes,
-        sha256,
+        hash,
         error: code === 'EEXIST' ? `${relPath} exists already: not overwritten` : `cannot put ${relPath} in place: ${code}`,
       };
     }
     await unlink(temp);
-    return { ok: true, bytes, sha256 };
+    return { ok: true, bytes, hash };
   }
 }
