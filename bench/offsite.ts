@@ -549,7 +549,7 @@ rclone: ${rcloneVersion}, \`rclone copy <card folder> :s3:<bucket>/card ${RCLONE
 | object versions with retention in force | ${svLocks.locked} / ${svLocks.versions} (${Object.entries(svLocks.modes)
       .map(([m, n]) => `${m} ${n}`)
       .join(', ')}) | ${rcloneLocks.locked} / ${rcloneLocks.versions} (bucket default) |
-| **restore** seconds (off-site → local folder) | ${f(svRestoreSeconds, 1)} (every SHA-256 checked as written) | ${f(rcloneDown.seconds, 1)} |
+| **restore** seconds (off-site → local folder) | ${f(svRestoreSeconds, 1)} (every file's xxh64 checked as written, fsynced) | ${f(rcloneDown.seconds, 1)} |
 | restore MiB/s                          | ${f(svRestoreMiBs)} | ${f(rcloneRestoreMiBs)} |
 | restore ratio StudioVault/rclone       | ${f(svRestoreMiBs / rcloneRestoreMiBs, 2)} (target ≥ 1.0) | |
 | restore peak memory (VmHWM), MB        | ${f(svRestorePeak)} | ${f(rcloneDown.peak)} |

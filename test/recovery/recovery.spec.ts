@@ -422,4 +422,36 @@ describe('restore, restore drills, retention and expiry', () => {
       // Every other image version on RGW is still locked: never offered, even under a 0-day policy.
     }, 90_000);
   });
+
+  describe('a damaged local copy', () => {
+    it('restore reads the next copy, marks the damaged one and puts the file at risk; --from primary fails naming both hashes', async () => {
+      const path = join(primary, '2026', 'gina-hal', 'A001', 'DCIM', '100NIKON', 'DSC_0003.JPG');
+      const bytes = readFileSync(path);
+      bytes[200] ^= 0xff;
+      writeFileSync(path, bytes);
+      const strict = await restore({
+        project: 'gina-hal',
+        path: '**/DSC_0003.JPG',
+        from: 'primary',
+        destination: join(scratch, 'damaged-strict'),
+      });
+      expect(strict.body).toMatchObject({ state: 'failed', restored: 0, failed: 1 });
+      expect(strict.body.errors[0].message).toMatch(
+        /primary copy: content does not match the catalog: got \d+ bytes, xxh64 [0-9a-f]{16}; expected \d+ bytes, xxh64 [0-9a-f]{16}/,
+      );
+
+      const auto = await restore({ project: 'gina-hal', path: '**/DSC_0003.JPG', destination: join(scratch, 'damaged-auto') });
+      expect(auto.body).toMatchObject({ state: 'completed', restored: 1, failed: 0 });
+      expect(
+        readFileSync(join(scratch, 'damaged-auto', 'A001', 'DCIM', '100NIKON', 'DSC_0003.JPG')).equals(files['DCIM/100NIKON/DSC_0003.JPG']),
+      ).toBe(true);
+      const [copy] = await db.query(
+        `SELECT c.state, a.protection FROM copies c JOIN storage_volumes v ON v.id = c.volume_id JOIN assets a ON a.id = c.asset_id
+          WHERE a.relative_path = 'DCIM/100NIKON/DSC_0003.JPG' AND v.role = 'primary'`,
+      );
+      expect(copy).toEqual({ state: 'mismatch', protection: 'at_risk' });
+      const none = await fetch(`${t.base}/api/assets/999999/content`, { headers: admin() });
+      expect(none.status).toBe(404);
+    });
+  });
 });

@@ -10,8 +10,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { registerAuthCommands } from './commands/auth';
 import { registerBackupCommands } from './commands/backup';
+import { registerDrillCommands } from './commands/drill';
 import { registerIngestCommand } from './commands/ingest';
 import { registerProjectsCommands } from './commands/projects';
+import { registerRestoreCommand } from './commands/restore';
 import { registerStatusCommand } from './commands/status';
 import { registerTargetsCommands } from './commands/targets';
 import { CliError, CliErrorCode, ExitCode, SilentExit, usageError } from './errors';
@@ -22,7 +24,7 @@ export function createProgram(): Command {
   const program = new Command('studiovault')
     .description(
       "StudioVault workstation CLI: sign in to your studio's StudioVault, work with its projects, ingest camera cards, " +
-        'manage off-site targets and backups',
+        'manage off-site targets and backups, restore projects and run restore drills',
     )
     .version(version, '-V, --version', 'print the version')
     .addOption(
@@ -56,6 +58,8 @@ export function createProgram(): Command {
   registerStatusCommand(program);
   registerTargetsCommands(program);
   registerBackupCommands(program);
+  registerRestoreCommand(program);
+  registerDrillCommands(program);
   return program;
 }
 

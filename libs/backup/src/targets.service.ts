@@ -240,6 +240,14 @@ export class TargetsService {
     await this.audit.record('target.maintenance_credential', { type: 'offsite_target', id }, { name: target.name, set: Boolean(creds) });
   }
 
+  /** Targets that have a maintenance credential stored. */
+  async withMaintenanceCredentials(): Promise<Set<string>> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM offsite_targets WHERE maintenance_credentials_encrypted IS NOT NULL`,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   async hasMaintenanceCredentials(id: string): Promise<boolean> {
     const [row] = await this.db.query(`SELECT maintenance_credentials_encrypted IS NOT NULL AS has FROM offsite_targets WHERE id = $1`, [
       id,

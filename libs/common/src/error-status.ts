@@ -36,6 +36,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.ProjectArchived:
     case ErrorCode.Conflict:
     case ErrorCode.PathCollision:
+    case ErrorCode.NoHealthyCopy:
     case ErrorCode.UploadIncomplete:
       return 409;
     case ErrorCode.TargetPreflightFailed:

@@ -35,6 +35,8 @@ export enum ErrorCode {
   UploadNotFound = 'UPLOAD_NOT_FOUND',
   CardNotFound = 'CARD_NOT_FOUND',
   TargetNotFound = 'TARGET_NOT_FOUND',
+  /** A file has no copy that can be read right now (or none from the source asked for). */
+  NoHealthyCopy = 'NO_HEALTHY_COPY',
   TargetNameTaken = 'TARGET_NAME_TAKEN',
   /** Adding or editing a target: a preflight check it needs failed (e.g. Object Lock off for an immutable target). */
   TargetPreflightFailed = 'TARGET_PREFLIGHT_FAILED',

@@ -180,7 +180,9 @@ export class DrillService implements OnApplicationBootstrap {
     report.durationSeconds = Math.round((Date.now() - started) / 100) / 10;
     const ok = report.errors.length === 0 && report.files > 0;
     report.verdict = ok
-      ? `Zero errors: ${report.files} file(s), ${fmtBytes(report.bytes)} restored from "${report.target?.name}" and verified in ${report.restoreSeconds} s; ${report.opened.length} opened, ${report.locksChecked} lock(s) in force, the backup key cannot delete a locked version.`
+      ? `Zero errors: ${report.files} file(s), ${fmtBytes(report.bytes)} restored from "${report.target?.name}" and verified in ${report.restoreSeconds} s; ${report.opened.length} opened` +
+        (report.locksChecked ? `, ${report.locksChecked} lock(s) in force` : ', no locks on this target') +
+        (report.deleteRefused ? ', the backup key cannot delete a locked version.' : '.')
       : report.files === 0 && report.errors.length === 0
         ? 'Nothing to drill: no file has an off-site copy yet.'
         : `${report.errors.length} error(s): ${report.errors

@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
 
+const WRITE_BATCH = 4 * 1024 * 1024;
+
 export interface WriteOutcome {
   ok: boolean;
   bytes: number;
@@ -80,13 +82,29 @@ export class RestoreWriter {
     const hasher = expected.xxh64 ? new Xxh64() : createHash('sha256');
     let bytes = 0;
     try {
+      // Network chunks are small (16-64 KiB): gathered into ~4 MiB writes, one syscall each.
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (!pendingBytes) return;
+        const { bytesWritten } = await fh.writev(pending);
+        if (bytesWritten < pendingBytes) {
+          const rest = Buffer.concat(pending).subarray(bytesWritten);
+          let off = 0;
+          while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten;
+        }
+        pending = [];
+        pendingBytes = 0;
+      };
       for await (const chunk of body as AsyncIterable<Buffer>) {
         hasher.update(chunk);
         bytes += chunk.length;
-        let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH) await flush();
         onBytes?.(chunk.length);
       }
+      await flush();
       await fh.sync();
     } catch (err) {
       await fh.close().catch(() => undefined);

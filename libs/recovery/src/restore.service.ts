@@ -191,26 +191,41 @@ export class RestoreService {
       let lastUpdate = 0;
       let doneBytes = 0;
       // A few files at a time: one stream per file rarely fills a 10 Gbit/s link or an HDD pool's queue.
+      // Largest first: a big video started last would finish alone, with the other streams idle.
+      const order = [...plan.files].sort((a, b) => b.size - a.size);
       let next = 0;
       const worker = async () => {
-        while (next < plan.files.length) {
-          const f = plan.files[next++];
+        while (next < order.length) {
+          const f = order[next++];
           const rel = restorePath(f);
           try {
-            const { stream } = await this.sources.open(f, r.source === 'auto' ? undefined : r.source);
-            const out = await writer.write(rel, stream, f, (n) => {
-              doneBytes += n;
-              if (Date.now() - lastUpdate > 1000) {
-                lastUpdate = Date.now();
-                void this.db.query(`UPDATE restores SET done_bytes = $2, updated_at = now() WHERE id = $1`, [r.id, doneBytes]);
+            // The best copy first; if it does not match its hash, the copy is marked and the next one is read.
+            const tried = new Set<RestoreSource>();
+            for (;;) {
+              const { stream, source, copyId } = await this.sources.open(f, r.source === 'auto' ? undefined : r.source, tried);
+              const out = await writer.write(rel, stream, f, (n) => {
+                doneBytes += n;
+                if (Date.now() - lastUpdate > 1000) {
+                  lastUpdate = Date.now();
+                  void this.db.query(`UPDATE restores SET done_bytes = $2, updated_at = now() WHERE id = $1`, [r.id, doneBytes]);
+                }
+              });
+              if (out.ok) {
+                await this.db.query(
+                  `UPDATE restores SET done_files = done_files + 1, restored = restored + 1, verified = verified + 1, done_bytes = $2, updated_at = now() WHERE id = $1`,
+                  [r.id, doneBytes],
+                );
+                break;
               }
-            });
-            if (out.ok)
-              await this.db.query(
-                `UPDATE restores SET done_files = done_files + 1, restored = restored + 1, verified = verified + 1, done_bytes = $2, updated_at = now() WHERE id = $1`,
-                [r.id, doneBytes],
-              );
-            else await this.fail(r.id, rel, out.error!);
+              doneBytes -= out.bytes;
+              if (copyId && out.error?.startsWith('content does not match'))
+                await this.markDamaged(copyId, f.assetId, `${source} copy: ${out.error}`);
+              tried.add(source);
+              if (r.source !== 'auto' || !out.error?.startsWith('content does not match')) {
+                await this.fail(r.id, rel, `${source} copy: ${out.error!}`);
+                break;
+              }
+            }
           } catch (err) {
             await this.fail(r.id, rel, (err as Error).message);
           }
@@ -233,6 +248,19 @@ export class RestoreService {
       ]);
       return { state: 'failed' };
     }
+  }
+
+  /** A restore read a local copy that does not match: the copy is a mismatch and the file at risk (levels follow checks). */
+  private async markDamaged(copyId: string, assetId: string, why: string): Promise<void> {
+    await this.db.query(`UPDATE copies SET state = 'mismatch', error = $2, updated_at = now() WHERE id = $1 AND volume_id IS NOT NULL`, [
+      copyId,
+      why.slice(0, 1000),
+    ]);
+    await this.db.query(
+      `UPDATE assets SET protection = 'at_risk', protection_reason = $2, updated_at = now() WHERE id = $1::bigint OR duplicate_of_asset_id = $1::bigint`,
+      [assetId, `restore found a damaged ${why}`.slice(0, 500)],
+    );
+    await this.audit.record('copy.mismatch', { type: 'asset', id: assetId }, { copy: copyId, found: 'restore' });
   }
 
   private async fail(id: string, path: string, message: string): Promise<void> {

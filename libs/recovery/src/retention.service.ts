@@ -338,6 +338,18 @@ export class RetentionService {
   /** Removes what the confirmed preview listed, re-checking the guard rails item by item. */
   @OnJob(JobName.ExpiryApply)
   async applyExpiry(data: { previewId: string }): Promise<unknown> {
+    try {
+      return await this.applyExpiryItems(data);
+    } catch (err) {
+      await this.db.query(`UPDATE expiry_previews SET state = 'failed', result = $2 WHERE id = $1`, [
+        data.previewId,
+        JSON.stringify({ error: (err as Error).message }),
+      ]);
+      throw err;
+    }
+  }
+
+  private async applyExpiryItems(data: { previewId: string }): Promise<unknown> {
     const [p] = await this.db.query(`SELECT * FROM expiry_previews WHERE id = $1`, [data.previewId]);
     if (!p || p.state !== 'confirmed') return { skipped: true };
     const result = { removedLocal: 0, removedOffsite: 0, refused: [] as { path: string; why: string }[] };

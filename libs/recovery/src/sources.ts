@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { TargetsService } from '@studiovault/backup';
 import { AppError } from '@studiovault/common';
@@ -30,6 +30,7 @@ interface CopyRow {
   location: string | null;
   version_id: string | null;
   target_id: string | null;
+  copy_id: string | null;
 }
 
 /**
@@ -45,23 +46,30 @@ export class AssetSources {
     private readonly targets: TargetsService,
   ) {}
 
-  async open(file: RestorableFile, from?: RestoreSource): Promise<{ source: RestoreSource; stream: Readable }> {
+  /**
+   * Opens the best healthy copy; `skip` names sources already tried (a copy that did not match
+   * is not offered again). `copyId` is the local copy read, so a mismatch can be recorded on it.
+   */
+  async open(
+    file: RestorableFile,
+    from?: RestoreSource,
+    skip: ReadonlySet<RestoreSource> = new Set(),
+  ): Promise<{ source: RestoreSource; stream: Readable; copyId: string | null }> {
     const rows: CopyRow[] = await this.db.query(
-      `SELECT 'volume' AS kind, v.role, v.root_path, c.location, NULL AS version_id, NULL::uuid AS target_id
+      `SELECT 'volume' AS kind, v.role, v.root_path, c.location, NULL AS version_id, NULL::uuid AS target_id, c.id::text AS copy_id
          FROM copies c JOIN storage_volumes v ON v.id = c.volume_id
         WHERE c.asset_id = $1 AND c.state = 'verified' AND v.state = 'online'
        UNION ALL
-       SELECT 'target', NULL, NULL, c.location, c.version_id, c.target_id
+       SELECT 'target', NULL, NULL, c.location, c.version_id, c.target_id, NULL
          FROM copies c JOIN offsite_targets t ON t.id = c.target_id
-        WHERE c.asset_id = $1 AND c.state IN ('uploaded','immutable') AND c.version_id IS NOT NULL
-        ORDER BY 1 DESC, 2`,
+        WHERE c.asset_id = $1 AND c.state IN ('uploaded','immutable') AND c.version_id IS NOT NULL`,
       [file.assetId],
     );
     const ordered = [...rows].sort((a, b) => rank(a) - rank(b));
     const tried: string[] = [];
     for (const r of ordered) {
       const source: RestoreSource = r.kind === 'target' ? 'offsite' : r.role!;
-      if (from && source !== from) continue;
+      if ((from && source !== from) || skip.has(source)) continue;
       if (r.kind === 'volume') {
         const path = new VolumeFiles(r.role!, r.root_path!).finalPath(r.location!);
         const st = await stat(path).catch(() => null);
@@ -69,17 +77,21 @@ export class AssetSources {
           tried.push(`${source}: ${st ? `${st.size} bytes on disk` : 'file missing'}`);
           continue;
         }
-        return { source, stream: createReadStream(path, { highWaterMark: 1024 * 1024 }) };
+        return { source, stream: createReadStream(path, { highWaterMark: 1024 * 1024 }), copyId: r.copy_id };
       }
       try {
         const driver = await this.driver(r.target_id!);
-        return { source, stream: await driver.get(r.location!, r.version_id!) };
+        const stream =
+          file.size >= RANGED_FROM
+            ? rangedGet(driver, r.location!, r.version_id!, file.size)
+            : await driver.get(r.location!, r.version_id!);
+        return { source, stream, copyId: null };
       } catch (err) {
         tried.push(`off-site: ${(err as Error).message}`);
       }
     }
     throw new AppError(
-      ErrorCode.ServiceUnavailable,
+      ErrorCode.NoHealthyCopy,
       `${file.cardLabel}/${file.path}: no healthy ${from ?? ''} copy to restore from${tried.length ? ` (${tried.join('; ')})` : ''}`.replace(
         '  ',
         ' ',
@@ -95,6 +107,43 @@ export class AssetSources {
     }
     return d;
   }
+}
+
+const MiB = 1024 * 1024;
+/** Large files come down in ranges, several at once (one HTTP stream rarely fills the link), in order. */
+const RANGED_FROM = 64 * MiB;
+const RANGE_SIZE = 8 * MiB;
+const RANGES_IN_FLIGHT = 4;
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+export function rangedGet(driver: OffsiteTarget, key: string, versionId: string, size: number): Readable {
+  async function* parts(): AsyncGenerator<Buffer> {
+    const fetchRange = (start: number) => {
+      const p = driver.get(key, versionId, { start, end: Math.min(size, start + RANGE_SIZE) - 1 }).then(collect);
+      p.catch(() => undefined); // awaited in order below; no unhandled rejection meanwhile
+      return p;
+    };
+    const inFlight: Promise<Buffer>[] = [];
+    let next = 0;
+    while (next < size && inFlight.length < RANGES_IN_FLIGHT) {
+      inFlight.push(fetchRange(next));
+      next += RANGE_SIZE;
+    }
+    while (inFlight.length) {
+      const buf = await inFlight.shift()!;
+      if (next < size) {
+        inFlight.push(fetchRange(next));
+        next += RANGE_SIZE;
+      }
+      yield buf;
+    }
+  }
+  return Readable.from(parts(), { objectMode: false });
 }
 
 function rank(r: CopyRow): number {

@@ -20,8 +20,8 @@ export class TargetsController {
   @ApiOperation({ operationId: 'listTargets', summary: 'Off-site targets with their last test, last run and health' })
   @ApiOkResponse({ type: [TargetDto] })
   async list(): Promise<TargetDto[]> {
-    const last = await this.backup.lastRuns();
-    return (await this.targets.list()).map((t) => TargetDto.from(t, last.get(t.id) ?? null));
+    const [last, maintenance] = await Promise.all([this.backup.lastRuns(), this.targets.withMaintenanceCredentials()]);
+    return (await this.targets.list()).map((t) => TargetDto.from(t, last.get(t.id) ?? null, maintenance.has(t.id)));
   }
 
   @Post()
@@ -42,7 +42,7 @@ export class TargetsController {
   @ApiOkResponse({ type: TargetDto })
   async get(@Param('id', uuidPipe) id: string): Promise<TargetDto> {
     const target = await this.targets.get(id);
-    return TargetDto.from(target, (await this.backup.lastRuns()).get(id) ?? null);
+    return TargetDto.from(target, (await this.backup.lastRuns()).get(id) ?? null, await this.targets.hasMaintenanceCredentials(id));
   }
 
   @Patch(':id')

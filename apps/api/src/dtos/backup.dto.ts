@@ -120,6 +120,7 @@ export class TargetDto {
   @ApiPropertyOptional() storageClass?: string;
   @ApiPropertyOptional({ description: 'The last 4 characters of the access key id ("…0001"); never the secret' }) accessKeyId?: string;
   @ApiProperty({ description: 'A secret key is stored (encrypted) or read from a file' }) hasSecret!: boolean;
+  @ApiProperty({ description: 'A separate maintenance credential (used only by expiry) is stored' }) hasMaintenanceCredential!: boolean;
   @ApiProperty({ enum: ['stored', 'file'], nullable: true, type: String }) secretSource!: 'stored' | 'file' | null;
   @ApiPropertyOptional({ description: 'The secret key file on the server, when one is used' }) secretAccessKeyFile?: string;
   @ApiPropertyOptional({ description: 'Disk target: the folder on the NAS' }) path?: string;
@@ -131,7 +132,7 @@ export class TargetDto {
   @ApiProperty({ type: BackupRunDto, nullable: true }) lastRun!: BackupRunDto | null;
   @ApiProperty({ enum: ['ok', 'failing', 'untested'] }) health!: TargetHealth;
 
-  static from(t: OffsiteTargetEntity, lastRun: BackupRunEntity | null): TargetDto {
+  static from(t: OffsiteTargetEntity, lastRun: BackupRunEntity | null, hasMaintenanceCredential = false): TargetDto {
     const s = t.settings as TargetSettings;
     const report = t.lastTestReport as PreflightReport | null;
     const runBad = lastRun && (lastRun.state === RunState.Failed || (lastRun.state === RunState.Completed && lastRun.errorCount > 0));
@@ -153,6 +154,7 @@ export class TargetDto {
           }
         : { path: s.path }),
       hasSecret: t.kind === TargetKind.S3,
+      hasMaintenanceCredential,
       secretSource: t.kind !== TargetKind.S3 ? null : s.secretAccessKeyFile ? 'file' : 'stored',
       rotatesOffsite: t.rotatesOffsite,
       lockMode: t.lockMode,

@@ -13,6 +13,8 @@ export class ProjectDto {
   @ApiProperty({ enum: ProjectType, enumName: 'ProjectType' }) type!: ProjectType;
   @ApiProperty({ enum: ProjectStatus, enumName: 'ProjectStatus' }) status!: ProjectStatus;
   @ApiProperty() legalHold!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the project is held (a client dispute, a case number)' })
+  legalHoldReason!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 
@@ -26,6 +28,7 @@ export class ProjectDto {
       type: p.type,
       status: p.status,
       legalHold: p.legalHold,
+      legalHoldReason: p.legalHoldReason ?? null,
       createdAt: p.createdAt.toISOString(),
       updatedAt: p.updatedAt.toISOString(),
     };

@@ -10,6 +10,14 @@ export class OffsiteTargetEntity {
   @Column({ type: 'jsonb' }) settings!: Record<string, unknown>;
   /** Encrypted with STUDIOVAULT_SECRET_KEY; never selected by default. */
   @Column({ name: 'credentials_encrypted', type: 'bytea', nullable: true, select: false }) credentialsEncrypted!: Buffer | null;
+  /** Set when a separate maintenance credential (expiry deletes) is stored; the box itself is never selected. */
+  @Column({
+    name: 'maintenance_credentials_encrypted',
+    type: 'bytea',
+    nullable: true,
+    select: false,
+  })
+  maintenanceCredentialsEncrypted!: Buffer | null;
   @Column({ name: 'lock_mode', type: 'varchar', length: 16 }) lockMode!: LockMode;
   @Column({ type: 'boolean' }) immutable!: boolean;
   @Column({ name: 'rotates_offsite', type: 'boolean' }) rotatesOffsite!: boolean;

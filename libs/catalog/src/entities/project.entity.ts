@@ -11,6 +11,7 @@ export class ProjectEntity {
   @Column({ type: 'varchar', length: 16 }) type!: ProjectType;
   @Column({ type: 'varchar', length: 16 }) status!: ProjectStatus;
   @Column({ name: 'legal_hold', type: 'boolean', default: false }) legalHold!: boolean;
+  @Column({ name: 'legal_hold_reason', type: 'text', nullable: true }) legalHoldReason!: string | null;
   @Column({ name: 'created_by', type: 'uuid', nullable: true }) createdBy!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
