@@ -115,10 +115,10 @@ const RANGED_FROM = 64 * MiB;
 const RANGE_SIZE = 8 * MiB;
 const RANGES_IN_FLIGHT = 4;
 
-async function collect(stream: Readable): Promise<Buffer> {
+async function collect(stream: Readable): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks);
+  return chunks;
 }
 
 export function rangedGet(driver: OffsiteTarget, key: string, versionId: string, size: number): Readable {
@@ -128,19 +128,19 @@ export function rangedGet(driver: OffsiteTarget, key: string, versionId: string,
       p.catch(() => undefined); // awaited in order below; no unhandled rejection meanwhile
       return p;
     };
-    const inFlight: Promise<Buffer>[] = [];
+    const inFlight: Promise<Buffer[]>[] = [];
     let next = 0;
     while (next < size && inFlight.length < RANGES_IN_FLIGHT) {
       inFlight.push(fetchRange(next));
       next += RANGE_SIZE;
     }
     while (inFlight.length) {
-      const buf = await inFlight.shift()!;
+      const chunks = await inFlight.shift()!;
       if (next < size) {
         inFlight.push(fetchRange(next));
         next += RANGE_SIZE;
       }
-      yield buf;
+      yield* chunks;
     }
   }
   return Readable.from(parts(), { objectMode: false });
