@@ -256,7 +256,7 @@ describe('studiovault restore (through the server)', () => {
     const doc = json<RestoreDoc>(run);
     expect(doc).toMatchObject({ files: 5, restored: 0, verified: 0, failed: 5 });
     expect(doc.errors.map((e) => e.reason)).toEqual(['no-copy', 'no-copy', 'no-copy', 'no-copy', 'no-copy']);
-    expect(doc.errors[0].message).toMatch(/no healthy offsite copy to restore from \(SERVICE_UNAVAILABLE\)$/);
+    expect(doc.errors[0].message).toMatch(/no healthy offsite copy to restore from \(NO_HEALTHY_COPY\)$/);
     expect(await tree(to)).toEqual([]);
   });
 

@@ -223,7 +223,7 @@ describe('restore drills, restores and retention in the web portal (built SPA, r
     expect(await report.getByTestId('drill-verdict').getAttribute('data-verdict')).toBe('passed');
     expect(await textOf(report.getByTestId('drill-verdict-text'))).toMatch(
       new RegExp(
-        `^Zero errors: 3 file\\(s\\), .+ restored from "${DISK_TARGET}" and verified in [\\d.]+ s; 2 opened, 0 lock\\(s\\) in force`,
+        `^Zero errors: 3 file\\(s\\), .+ restored from "${DISK_TARGET}" and verified in [\\d.]+ s; 2 opened, no locks on this target\\.$`,
       ),
     );
     expect(await report.getByTestId('drill-error').count()).toBe(0);
@@ -321,7 +321,7 @@ describe('restore drills, restores and retention in the web portal (built SPA, r
     ]);
     const link = plan.locator('[data-testid="restore-plan-file"][data-path="DCIM/100CANON/IMG_0002.JPG"] [data-testid="restore-download"]');
     expect(await link.getAttribute('download')).toBe('IMG_0002.JPG');
-    expect(await link.getAttribute('href')).toMatch(/^\/api\/files\/\d+\/content$/);
+    expect(await link.getAttribute('href')).toMatch(/^\/api\/assets\/\d+\/content$/);
 
     // A glob narrows the plan; one that matches nothing says so.
     await page.getByTestId('restore-path').fill('**/*.JPG');

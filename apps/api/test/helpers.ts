@@ -1,11 +1,14 @@
+import { JobQueue } from '@studiovault/jobs';
 import { startTestApp, TestApp } from '@studiovault/testing';
 import { createApiApp } from '../src/application';
 
 export const ADMIN = { email: 'admin@studio.test', name: 'Ada Admin', password: 'correct horse battery' };
 
-/** The real API on its own Postgres database. */
-export function startApi(env: Record<string, string> = {}): Promise<TestApp> {
-  return startTestApp((opts) => createApiApp(opts), env);
+/** The API as main.ts runs it without an in-process worker: its job queue started as a producer. */
+export async function startApi(env: Record<string, string> = {}): Promise<TestApp> {
+  const t = await startTestApp((opts) => createApiApp(opts), env);
+  await t.app.get(JobQueue).start('producer');
+  return t;
 }
 
 /** Runs first-run setup and returns an admin API token. */

@@ -292,7 +292,8 @@ async function refusal(api: Api, res: Response, assetId: string, from: RestoreSo
     return new DownloadError(`the server refused the download: ${message ?? code} (${code})`, 'download', false, true, code);
   }
   if (code === 'NOT_FOUND') return new DownloadError(`${message ?? 'not found'} (${code})`, 'missing', false);
-  if (code === 'SERVICE_UNAVAILABLE') return new DownloadError(`${message ?? 'no healthy copy'} (${code})`, 'no-copy', false);
+  if (code === 'NO_HEALTHY_COPY' || code === 'SERVICE_UNAVAILABLE')
+    return new DownloadError(`${message ?? 'no healthy copy'} (${code})`, 'no-copy', false);
   return new DownloadError(`${message ?? `HTTP ${res.status}`} (${code})`, 'download', RETRY_CODES.has(code));
 }
 
