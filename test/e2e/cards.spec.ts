@@ -320,7 +320,7 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
 
     await page.getByTestId('filter-unverified').check();
     expect(await textOf(page.getByTestId('file-empty'))).toBe('Every file loaded so far is verified.');
-    expect(new URL(page.url()).searchParams.get('filter')).toBe('unverified');
+    await page.waitForURL((url) => url.searchParams.get('filter') === 'unverified'); // the router updates the URL after the render
     await page.getByTestId('filter-unverified').uncheck();
     await page.getByTestId('file-row').nth(2).waitFor();
   });
