@@ -161,6 +161,10 @@ export class JobQueue implements OnApplicationShutdown {
       boss.once('stopped', () => resolve());
       void boss.stop({ graceful: this.working, timeout: timeoutMs, wait: false });
     });
+    // pg-boss removes its stopped workers in a loop of its own after "stopped", which sleeps 1 s
+    // between checks: let its first round pass, so nothing of the queue still runs (or loads a
+    // module) once the caller (a test file, the process) has moved on.
+    if (this.working) await new Promise((r) => setTimeout(r, 1200));
     this.boss = undefined;
     this.started = undefined;
     this.notifiedRole = undefined;
