@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 60_000);
     force.unref();
     try {
-      await queue.stop(30_000); // unfinished jobs expire and are retried by another worker
+      await queue.stop(30_000, { settle: false }); // unfinished jobs expire and are retried by another worker
       await app.close(); // stops accepting; in-flight requests finish
       await db.embedded?.stop();
     } finally {

@@ -40,7 +40,7 @@ const SLICE_MS = 20 * 60_000;
 const CLAIM_MINUTES = 30;
 const BATCH = 32;
 /** Files in flight at once, of which at most LARGE_SLOTS multipart files sending PART_CONCURRENCY parts each. */
-const WORKERS = 8;
+const WORKERS = 12;
 const LARGE_SLOTS = 2;
 const PART_CONCURRENCY = 4;
 const PART_SIZE = 8 * MiB;
@@ -541,10 +541,15 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
         if (f.legal_hold && !(await ctx.driver.getLegalHold(key, versionId))) await ctx.driver.putLegalHold(key, versionId, true);
       } else {
         const path = await this.localPath(f.id);
-        const prior: { upload_id: string }[] = await this.db.query(
-          `SELECT upload_id FROM offsite_multipart WHERE target_id = $1 AND object_key = $2 AND sha256 = $3`,
-          [ctx.target.id, key, f.sha256],
-        );
+        // Only a multipart upload can be resumed: small files skip the lookup.
+        const prior: { upload_id: string }[] =
+          size >= MULTIPART_THRESHOLD
+            ? await this.db.query(`SELECT upload_id FROM offsite_multipart WHERE target_id = $1 AND object_key = $2 AND sha256 = $3`, [
+                ctx.target.id,
+                key,
+                f.sha256,
+              ])
+            : [];
         const outcome = await uploadFile(
           ctx.driver,
           {

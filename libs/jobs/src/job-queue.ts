@@ -151,7 +151,7 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   /** Waits up to `timeoutMs` for active jobs to finish; unfinished ones expire and are retried. */
-  async stop(timeoutMs = 30_000): Promise<void> {
+  async stop(timeoutMs = 30_000, options: { settle?: boolean } = {}): Promise<void> {
     if (!this.started) return;
     await this.started.catch(() => undefined);
     const boss = this.boss;
@@ -164,7 +164,8 @@ export class JobQueue implements OnApplicationShutdown {
     // pg-boss removes its stopped workers in a loop of its own after "stopped", which sleeps 1 s
     // between checks: let its first round pass, so nothing of the queue still runs (or loads a
     // module) once the caller (a test file, the process) has moved on.
-    if (this.working) await new Promise((r) => setTimeout(r, 1200));
+    // A process that exits right after (main's SIGTERM path) skips it.
+    if (this.working && options.settle !== false) await new Promise((r) => setTimeout(r, 1200));
     this.boss = undefined;
     this.started = undefined;
     this.notifiedRole = undefined;
