@@ -42,7 +42,7 @@ const BATCH = 32;
 /** Files in flight at once, of which at most LARGE_SLOTS multipart files sending PART_CONCURRENCY parts each. */
 const WORKERS = 12;
 const LARGE_SLOTS = 2;
-const PART_CONCURRENCY = 4;
+const PART_CONCURRENCY = 3;
 const PART_SIZE = 8 * MiB;
 const MULTIPART_THRESHOLD = 64 * MiB;
 const MAX_STORED_ERRORS = 100;

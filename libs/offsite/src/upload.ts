@@ -137,7 +137,7 @@ async function hashFile(file: UploadFile): Promise<{ md5: string; local: { name:
   const md5 = createHash('md5');
   const local = localDigest(file);
   let bytes = 0;
-  for await (const chunk of createReadStream(file.path, { highWaterMark: MiB }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
     md5.update(chunk);
     local.update(chunk);
     bytes += chunk.length;
