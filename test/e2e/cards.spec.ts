@@ -10,22 +10,16 @@
  * folder uploaded from the browser, a copy damaged on disk turning the card "at risk",
  * and keyset paging of a larger card.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { dirname, join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
-import { freePort, stopServer, textOf, waitForHealth, waitForText as waitForTextWithin } from './e2e-helpers';
+import { requireBuilt, startPortal, stopServer, textOf, waitForText as waitForTextWithin } from './e2e-helpers';
 import { IngestClient, sourceHashes, waitUntil } from './ingest-client';
 
-const ROOT = resolve(__dirname, '../..');
-const WEB_DIR = join(ROOT, 'dist/apps/web/public');
-const SERVER_MAIN = join(ROOT, 'dist/apps/api/src/main.js');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const CHROMIUM = process.env.STUDIOVAULT_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/portal-card.png';
 const SHOTS_DIR = process.env.STUDIOVAULT_E2E_SCREENSHOTS;
 
@@ -77,22 +71,15 @@ interface Studio {
  * `mirrorOn`: 'other-device' puts the mirror under /dev/shm (tmpfs), 'same-device' beside the primary.
  */
 async function startStudio(name: string, mirrorOn: 'other-device' | 'same-device'): Promise<Studio> {
-  for (const [what, file] of [
-    ['The portal is not built', join(WEB_DIR, 'index.html')],
-    ['The server is not built', SERVER_MAIN],
-    ['Chromium is not installed', CHROMIUM],
-  ] as const) {
-    if (!existsSync(file))
-      throw new Error(`${what} (${file} is missing): npm run build:server && npm run build:web; apt-get install -y chromium`);
-  }
+  requireBuilt();
   const cleanup: (() => Promise<unknown>)[] = [];
-  let serverOutput = '';
+  let serverOutput = () => '';
   let server: ChildProcess | undefined;
   let browser: Browser | undefined;
   const stop = async () => {
     await browser?.close().catch(() => undefined);
     await stopServer(server);
-    if (process.env.STUDIOVAULT_E2E_SERVER_LOG) await writeFile(`${process.env.STUDIOVAULT_E2E_SERVER_LOG}.${name}`, serverOutput);
+    if (process.env.STUDIOVAULT_E2E_SERVER_LOG) await writeFile(`${process.env.STUDIOVAULT_E2E_SERVER_LOG}.${name}`, serverOutput());
     for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
   };
   try {
@@ -103,47 +90,15 @@ async function startStudio(name: string, mirrorOn: 'other-device' | 'same-device
     const primary = join(dataDir, 'primary'); // ext4 here
     const mirror = mirrorOn === 'same-device' ? join(dataDir, 'mirror') : await mkdtemp('/dev/shm/sv-e2e-mirror-'); // tmpfs: a second device
     if (mirrorOn === 'other-device') cleanup.push(() => rm(mirror, { recursive: true, force: true }));
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-
-    server = spawn(NODE, [SERVER_MAIN], {
-      cwd: ROOT,
-      // A clean environment: nothing from the developer's shell leaks in.
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? tmpdir(),
-        NODE_ENV: 'test',
-        LOG_LEVEL: process.env.STUDIOVAULT_E2E_SERVER_LOG ? 'info' : 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: db.url,
-        STUDIOVAULT_DATA_DIR: dataDir,
-        STUDIOVAULT_WEB_DIR: WEB_DIR,
-        STUDIOVAULT_PRIMARY_ROOT: primary,
-        STUDIOVAULT_MIRROR_ROOT: mirror,
-        STUDIOVAULT_SPACE_MARGIN_MB: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const portal = await startPortal({
+      DATABASE_URL: db.url,
+      STUDIOVAULT_DATA_DIR: dataDir,
+      STUDIOVAULT_PRIMARY_ROOT: primary,
+      STUDIOVAULT_MIRROR_ROOT: mirror,
     });
-    server.stdout?.on('data', (d: Buffer) => (serverOutput += d.toString()));
-    server.stderr?.on('data', (d: Buffer) => (serverOutput += d.toString()));
-    const started = server;
-
-    [browser] = await Promise.all([
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      }),
-      waitForHealth(baseUrl, started, () => serverOutput),
-    ]);
+    ({ server, browser } = portal);
+    serverOutput = portal.output;
+    const { baseUrl } = portal;
 
     // The admin, a token for the "workstation", and the project: all through the API.
     const post = (path: string, body: unknown) =>

@@ -1,7 +1,85 @@
-/** What the portal end-to-end tests share: a free port, the server's health, stopping it, reading the page. */
-import type { ChildProcess } from 'node:child_process';
+/** What the portal end-to-end tests share: the server and Chromium, the server's health, stopping it, reading the page. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { Locator } from 'playwright-core';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Locator } from 'playwright-core';
+
+export const ROOT = resolve(__dirname, '../..');
+export const WEB_DIR = join(ROOT, 'dist/apps/web/public');
+export const SERVER_MAIN = join(ROOT, 'dist/apps/api/src/main.js');
+export const NODE = join(ROOT, 'node_modules/.bin/node');
+export const CHROMIUM = process.env.STUDIOVAULT_CHROMIUM ?? '/usr/bin/chromium';
+
+/** The built portal, the built server and Debian's Chromium, or one line saying what to run. */
+export function requireBuilt(): void {
+  for (const [what, file] of [
+    ['The portal is not built', join(WEB_DIR, 'index.html')],
+    ['The server is not built', SERVER_MAIN],
+    ['Chromium is not installed', CHROMIUM],
+  ] as const) {
+    if (!existsSync(file))
+      throw new Error(`${what} (${file} is missing): npm run build:server && npm run build:web; apt-get install -y chromium`);
+  }
+}
+
+export interface Portal {
+  server: ChildProcess;
+  browser: Browser;
+  baseUrl: string;
+  output: () => string;
+}
+
+/**
+ * The real server (built, serving the built portal) on a free port with a clean environment
+ * (nothing from the developer's shell leaks in) plus the given variables, and Chromium, started
+ * side by side; resolves once /api/health answers.
+ */
+export async function startPortal(env: Record<string, string>): Promise<Portal> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let out = '';
+  const server = spawn(NODE, [SERVER_MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? tmpdir(),
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.STUDIOVAULT_E2E_SERVER_LOG ? 'info' : 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      STUDIOVAULT_WEB_DIR: WEB_DIR,
+      STUDIOVAULT_SPACE_MARGIN_MB: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  server.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const output = () => out;
+  try {
+    const [browser] = await Promise.all([
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      }),
+      waitForHealth(baseUrl, server, output),
+    ]);
+    return { server, browser, baseUrl, output };
+  } catch (err) {
+    await stopServer(server);
+    throw err;
+  }
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

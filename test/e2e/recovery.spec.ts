@@ -14,23 +14,17 @@
  * reason, set and lifted; an expiry preview shows nothing to remove and its confirmation completes;
  * a viewer sees the drills but neither Restore nor Retention; a drill names an off-site copy damaged on the disk target.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
 import { makeJpeg, makeTiffRaw } from '../recovery/fixtures';
-import { freePort, stopServer, textOf, waitForAttribute, waitForHealth, waitForText as waitForTextWithin } from './e2e-helpers';
+import { requireBuilt, startPortal, stopServer, textOf, waitForAttribute, waitForText as waitForTextWithin } from './e2e-helpers';
 import { IngestClient, waitUntil } from './ingest-client';
 
-const ROOT = resolve(__dirname, '../..');
-const WEB_DIR = join(ROOT, 'dist/apps/web/public');
-const SERVER_MAIN = join(ROOT, 'dist/apps/api/src/main.js');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const CHROMIUM = process.env.STUDIOVAULT_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS_DIR = process.env.STUDIOVAULT_E2E_SCREENSHOTS;
 
 const ADMIN = { name: 'Mara Studio', email: 'mara@studio.test', password: 'correct horse battery staple' };
@@ -56,7 +50,6 @@ describe('restore drills, restores and retention in the web portal (built SPA, r
   let diskDir: string | undefined;
   let restoreRoot: string | undefined;
   let server: ChildProcess | undefined;
-  let serverOutput = '';
   let browser: Browser | undefined;
   let page: Page;
   let baseUrl: string;
@@ -88,58 +81,19 @@ describe('restore drills, restores and retention in the web portal (built SPA, r
   }
 
   beforeAll(async () => {
-    for (const [what, file] of [
-      ['The portal is not built', join(WEB_DIR, 'index.html')],
-      ['The server is not built', SERVER_MAIN],
-      ['Chromium is not installed', CHROMIUM],
-    ] as const) {
-      if (!existsSync(file))
-        throw new Error(`${what} (${file} is missing): npm run build:server && npm run build:web; apt-get install -y chromium`);
-    }
+    requireBuilt();
     db = await createTestDatabase('sv_e2e_recovery');
     dataDir = await mkdtemp(join(tmpdir(), 'sv-e2e-recovery-'));
     mirror = await mkdtemp('/dev/shm/sv-e2e-recovery-mirror-'); // tmpfs: a second device, so cards reach "verified"
     diskDir = await mkdtemp(join(tmpdir(), 'sv-e2e-recovery-usb-'));
     restoreRoot = await mkdtemp(join(tmpdir(), 'sv-e2e-recovery-restores-'));
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-
-    server = spawn(NODE, [SERVER_MAIN], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? tmpdir(),
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: db.url,
-        STUDIOVAULT_DATA_DIR: dataDir,
-        STUDIOVAULT_WEB_DIR: WEB_DIR,
-        STUDIOVAULT_PRIMARY_ROOT: join(dataDir, 'primary'),
-        STUDIOVAULT_MIRROR_ROOT: mirror,
-        STUDIOVAULT_SPACE_MARGIN_MB: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const portal = await startPortal({
+      DATABASE_URL: db.url,
+      STUDIOVAULT_DATA_DIR: dataDir,
+      STUDIOVAULT_PRIMARY_ROOT: join(dataDir, 'primary'),
+      STUDIOVAULT_MIRROR_ROOT: mirror,
     });
-    server.stdout?.on('data', (d: Buffer) => (serverOutput += d.toString()));
-    server.stderr?.on('data', (d: Buffer) => (serverOutput += d.toString()));
-    const started = server;
-
-    [browser] = await Promise.all([
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-      }),
-      waitForHealth(baseUrl, started, () => serverOutput),
-    ]);
+    ({ server, browser, baseUrl } = portal);
 
     // The admin, a viewer, a project and one verified card: all through the API.
     const post = (path: string, body: unknown) =>

@@ -28,7 +28,8 @@ import {
 } from '@studiovault/offsite';
 import { CATALOG_EXPORT_KEY, contentKey, manifestKey, mhlKey, README_KEY, TARGET_README } from './object-layout';
 import { lockFor, type PolicyRow } from './retention-rules';
-import { isTimeZone, nextWallClock, serverTimeZone } from './schedule';
+import { applyJobSchedule } from './job-schedule';
+import { nextWallClock, scheduleProblems, serverTimeZone } from './schedule';
 import { TargetsService } from './targets.service';
 import { Throttle } from './throttle';
 
@@ -152,7 +153,8 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     // Once the queue is up: the nightly schedule from the settings, and runs a crash left behind.
     this.queue.onStarted(async (role) => {
       try {
-        await this.applySchedule(await this.settings());
+        const s = await this.settings();
+        await this.queue.schedule(JobName.BackupNightly, s.schedule, s.timezone);
         if (role === 'worker') await this.resumeInterruptedRuns();
       } catch (err) {
         this.log.error(`backup schedule: ${messageOf(err)}`);
@@ -172,26 +174,16 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async setSettings(next: BackupSettings): Promise<BackupSettings> {
-    const problems: string[] = [];
-    if (!/^\S+( \S+){4}$/.test(next.schedule.trim())) problems.push('schedule: a cron expression with 5 fields, e.g. "0 1 * * *"');
-    if (!isTimeZone(next.timezone)) problems.push(`timezone: "${next.timezone}" is not a time zone (e.g. Europe/Berlin)`);
+    const problems = scheduleProblems(next.schedule, next.timezone, '0 1 * * *');
     if (next.windowEnd !== null && !/^([01]\d|2[0-3]):[0-5]\d$/.test(next.windowEnd)) problems.push('windowEnd: "HH:MM" (24 h) or null');
     if (next.bandwidthMBps !== null && !(next.bandwidthMBps > 0 && next.bandwidthMBps <= 100_000))
       problems.push('bandwidthMBps: a number of MB/s above 0, or null for no cap');
     if (problems.length) throw new AppError(ErrorCode.ValidationFailed, 'Invalid backup settings', problems);
     const value: BackupSettings = { ...next, schedule: next.schedule.trim() };
-    try {
-      await this.applySchedule(value);
-    } catch (err) {
-      throw new AppError(ErrorCode.ValidationFailed, `Invalid backup schedule: ${messageOf(err)}`, [`schedule: ${messageOf(err)}`]);
-    }
+    await applyJobSchedule(this.queue, JobName.BackupNightly, value.schedule, value.timezone, 'backup');
     await this.db.getRepository(SettingEntity).upsert({ key: SETTINGS_KEY, value }, ['key']);
     await this.audit.record('settings.backup', undefined, { ...value });
     return value;
-  }
-
-  private async applySchedule(s: BackupSettings): Promise<void> {
-    await this.queue.schedule(JobName.BackupNightly, s.schedule, s.timezone);
   }
 
   // ---- starting runs ----

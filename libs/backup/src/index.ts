@@ -5,4 +5,5 @@ export * from './credentials-box';
 export * from './object-layout';
 export * from './retention-rules';
 export * from './schedule';
+export * from './job-schedule';
 export * from './throttle';

@@ -41,3 +41,11 @@ export function isTimeZone(tz: string): boolean {
 export function serverTimeZone(): string {
   return process.env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
+
+/** What is wrong with a cron schedule (5 fields) and its time zone, for a settings form; empty when fine. */
+export function scheduleProblems(schedule: string, timezone: string, example: string): string[] {
+  const problems: string[] = [];
+  if (!/^\S+( \S+){4}$/.test(schedule.trim())) problems.push(`schedule: a cron expression with 5 fields, e.g. "${example}"`);
+  if (!isTimeZone(timezone)) problems.push(`timezone: "${timezone}" is not a time zone (e.g. Europe/Berlin)`);
+  return problems;
+}

@@ -2,3 +2,4 @@ export * from './app-error';
 export * from './request-context';
 export * from './tokens';
 export * from './error-status';
+export * from './format';

@@ -13,7 +13,7 @@ import {
   StorageVolumeEntity,
   UploadEntity,
 } from '@studiovault/catalog';
-import { AppError, currentContext } from '@studiovault/common';
+import { AppError, currentContext, fmtBytes } from '@studiovault/common';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import {
   CardState,
@@ -680,17 +680,6 @@ export class IngestService {
 
 export function projectYear(project: ProjectEntity, card: CardEntity): number {
   return project.shootDate ? Number(project.shootDate.slice(0, 4)) : card.createdAt.getUTCFullYear();
-}
-
-function fmtBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
 /** Copies a file into a volume the durable way: staged, fsynced, linked into place, never overwriting. */

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@studiovault/audit';
-import { isTimeZone, serverTimeZone, TargetsService } from '@studiovault/backup';
-import { AppError } from '@studiovault/common';
+import { applyJobSchedule, scheduleProblems, serverTimeZone, TargetsService } from '@studiovault/backup';
+import { AppError, fmtBytes } from '@studiovault/common';
 import { SettingEntity } from '@studiovault/catalog';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import { ErrorCode } from '@studiovault/contracts';
@@ -101,20 +101,12 @@ export class DrillService implements OnApplicationBootstrap {
   }
 
   async setSettings(next: DrillSettings): Promise<DrillSettings> {
-    const problems: string[] = [];
-    if (!/^\S+( \S+){4}$/.test(next.schedule.trim())) problems.push('schedule: a cron expression with 5 fields, e.g. "0 3 1 * *"');
-    if (!isTimeZone(next.timezone)) problems.push(`timezone: "${next.timezone}" is not a time zone`);
+    const problems = scheduleProblems(next.schedule, next.timezone, '0 3 1 * *');
     if (!(Number.isInteger(next.sampleSize) && next.sampleSize >= 0 && next.sampleSize <= 10_000)) problems.push('sampleSize: 0 to 10000');
     if (!(Number.isInteger(next.openSize) && next.openSize >= 0 && next.openSize <= 1000)) problems.push('openSize: 0 to 1000');
     if (problems.length) throw new AppError(ErrorCode.ValidationFailed, 'Invalid drill settings', problems);
     const value = { ...next, schedule: next.schedule.trim() };
-    try {
-      await this.queue.schedule(JobName.DrillRun, value.schedule, value.timezone);
-    } catch (err) {
-      throw new AppError(ErrorCode.ValidationFailed, `Invalid drill schedule: ${(err as Error).message}`, [
-        `schedule: ${(err as Error).message}`,
-      ]);
-    }
+    await applyJobSchedule(this.queue, JobName.DrillRun, value.schedule, value.timezone, 'drill');
     await this.db.getRepository(SettingEntity).upsert({ key: SETTINGS_KEY, value }, ['key']);
     await this.audit.record('settings.drill', undefined, { ...value });
     return value;
@@ -368,15 +360,4 @@ function pickSpread<T>(items: T[], n: number): T[] {
   const out: T[] = [];
   for (let i = 0; i < n; i++) out.push(items[Math.floor((i * items.length) / n)]);
   return out;
-}
-
-function fmtBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
 }
