@@ -8,12 +8,12 @@
  *
  * Needs root (loop-mounted second device, drop_caches), Postgres on 127.0.0.1:5432, xxhsum.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { MiB, makeCard } from './card';
+import { SERVER_RUNTIME_ENV, cpuSeconds, dropCaches, peakMb, freePort, run, sh } from './proc';
 
 const REPO = join(__dirname, '..', '..');
 const NODE = join(REPO, 'node_modules', '.bin', 'node');
@@ -24,15 +24,10 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const scale = Number(args.get('scale') ?? 1);
 const big = args.has('big');
 const BENCH = args.get('dir') ?? '/work/bench-ingest';
-
-function sh(cmd: string, argv: string[], opts: { quiet?: boolean } = {}): string {
-  return execFileSync(cmd, argv, { stdio: opts.quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'inherit'] }).toString();
-}
-
-function dropCaches(): void {
-  sh('sync', []);
-  writeFileSync('/proc/sys/vm/drop_caches', '1\n');
-}
+/** The CLI's --concurrency (default: the CLI's own). */
+const concurrency = args.get('concurrency');
+/** Skips the baseline (for quick iterations on StudioVault alone; the ratio is then not reported). */
+const skipBaseline = args.has('no-baseline');
 
 function mountSecondDevice(image: string, mnt: string, bytes: number): void {
   try {
@@ -45,50 +40,6 @@ function mountSecondDevice(image: string, mnt: string, bytes: number): void {
   sh('mkfs.ext4', ['-q', '-F', image]);
   mkdirSync(mnt, { recursive: true });
   sh('mount', ['-o', 'loop', image, mnt]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** Peak resident memory (VmHWM) of a running process, in MB. */
-function peakMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function run(
-  cmd: string,
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  stdin?: string,
-): Promise<{ code: number; out: string; peak: number; seconds: number }> {
-  return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'inherit'] });
-    let out = '';
-    let peak = 0;
-    child.stdout.on('data', (d) => (out += d));
-    const timer = setInterval(() => {
-      try {
-        peak = Math.max(peak, peakMb(child.pid!));
-      } catch {
-        // exited
-      }
-    }, 100);
-    if (stdin !== undefined) child.stdin.end(stdin);
-    else child.stdin.end();
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      resolve({ code: code ?? -1, out, peak, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-    });
-  });
 }
 
 /** Baseline: cp to both destinations, fsync, drop caches, xxhsum both copies. */
@@ -119,11 +70,14 @@ async function main(): Promise<void> {
   const mirrorRoot = join(mnt, 'mirror');
   const results: Record<string, unknown> = { cardBytes: bytes, files };
 
-  const base = baseline(card, join(BENCH, 'baseline-a'), join(mnt, 'baseline-b'));
-  rmSync(join(BENCH, 'baseline-a'), { recursive: true, force: true });
-  rmSync(join(mnt, 'baseline-b'), { recursive: true, force: true });
-  results.baseline = { seconds: base, mbPerS: bytes / MiB / base };
-  console.log(`baseline (cp ×2, fsync, xxhsum ×2 cold): ${base.toFixed(1)} s, ${(bytes / MiB / base).toFixed(0)} MiB/s`);
+  let base = NaN;
+  if (!skipBaseline) {
+    base = baseline(card, join(BENCH, 'baseline-a'), join(mnt, 'baseline-b'));
+    rmSync(join(BENCH, 'baseline-a'), { recursive: true, force: true });
+    rmSync(join(mnt, 'baseline-b'), { recursive: true, force: true });
+    results.baseline = { seconds: base, mbPerS: bytes / MiB / base };
+    console.log(`baseline (cp ×2, fsync, xxhsum ×2 cold): ${base.toFixed(1)} s, ${(bytes / MiB / base).toFixed(0)} MiB/s`);
+  }
 
   const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
   await admin.connect();
@@ -133,7 +87,9 @@ async function main(): Promise<void> {
   rmSync(primaryRoot, { recursive: true, force: true });
   rmSync(mirrorRoot, { recursive: true, force: true });
   const port = await freePort();
-  const server: ChildProcess = spawn(NODE, [SERVER], {
+  // --profile: a V8 CPU profile of the server (and the CLI) in <dir>/prof, for chrome://inspect or speedscope
+  const prof = args.has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH, 'prof')}`] : [];
+  const server: ChildProcess = spawn(NODE, [...prof, SERVER], {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
@@ -145,6 +101,7 @@ async function main(): Promise<void> {
       STUDIOVAULT_ADMIN_EMAIL: 'bench@studio.test',
       STUDIOVAULT_ADMIN_PASSWORD: 'bench password 123',
       LOG_LEVEL: 'warn',
+      ...SERVER_RUNTIME_ENV,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -167,20 +124,28 @@ async function main(): Promise<void> {
   await run(NODE, [CLI, 'login', '--server', url, '--email', 'bench@studio.test', '--password-stdin'], cliEnv, 'bench password 123\n');
   await run(NODE, [CLI, 'projects', 'create', 'Bench', '--slug', 'bench'], cliEnv);
   dropCaches();
-  const ingest = await run(NODE, [CLI, 'ingest', card, '--project', 'bench', '--label', 'BENCH1', '--json'], cliEnv);
+  const extra = concurrency ? ['--concurrency', concurrency] : [];
+  const serverCpu0 = cpuSeconds(server.pid!);
+  const ingest = await run(NODE, [...prof, CLI, 'ingest', card, '--project', 'bench', '--label', 'BENCH1', '--json', ...extra], cliEnv);
   const serverPeak = peakMb(server.pid!);
+  const serverCpu = cpuSeconds(server.pid!) - serverCpu0;
   results.studiovault = {
     seconds: ingest.seconds,
     mbPerS: bytes / MiB / ingest.seconds,
     exitCode: ingest.code,
     cliPeakMb: ingest.peak,
     serverPeakMb: serverPeak,
+    cliCpuSeconds: ingest.cpu,
+    serverCpuSeconds: serverCpu,
   };
   results.ratio = ingest.seconds / base;
   console.log(
     `StudioVault (CLI → server → 2 volumes, verified): ${ingest.seconds.toFixed(1)} s, ${(bytes / MiB / ingest.seconds).toFixed(0)} MiB/s, exit ${ingest.code}`,
   );
   console.log(`ratio StudioVault/baseline: ${(ingest.seconds / base).toFixed(2)} (target ≤ 1.25)`);
+  console.log(
+    `CPU seconds: server ${serverCpu.toFixed(1)}, CLI ${ingest.cpu.toFixed(1)} (2 cores × ${ingest.seconds.toFixed(1)} s = ${(2 * ingest.seconds).toFixed(0)})`,
+  );
   console.log(`peak memory: server ${serverPeak.toFixed(0)} MB, CLI ${ingest.peak.toFixed(0)} MB (target < 300 MB each)`);
 
   if (big) {
@@ -191,7 +156,7 @@ async function main(): Promise<void> {
       sh('bash', ['-c', `head -c ${10 * 1024 * MiB} /dev/urandom > "${f}"`]);
     }
     dropCaches();
-    const one = await run(NODE, [CLI, 'ingest', bigCard, '--project', 'bench', '--label', 'BIG1', '--json'], cliEnv);
+    const one = await run(NODE, [CLI, 'ingest', bigCard, '--project', 'bench', '--label', 'BIG1', '--json', ...extra], cliEnv);
     const serverPeakBig = peakMb(server.pid!);
     results.bigFile = {
       seconds: one.seconds,

@@ -14,7 +14,6 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -27,6 +26,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { MiB, makeCard } from './card';
+import { SERVER_RUNTIME_ENV, cpuSeconds, dropCaches, freePort, peakMb, resetPeak, rssMb, run, sh } from './proc';
 
 const REPO = join(__dirname, '..', '..');
 const NODE = join(REPO, 'node_modules', '.bin', 'node');
@@ -46,43 +46,6 @@ const ADMIN_PG = process.env.SV_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5
 /** rclone's settings: the same parallelism as StudioVault's uploader would get on a 1-10 Gbit/s uplink. */
 const RCLONE_FLAGS = ['--transfers', '4', '--s3-upload-concurrency', '4', '--s3-chunk-size', '16M'];
 
-function sh(cmd: string, argv: string[], opts: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): string {
-  return execFileSync(cmd, argv, {
-    stdio: opts.quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'inherit'],
-    env: opts.env,
-  }).toString();
-}
-
-function dropCaches(): void {
-  sh('sync', []);
-  writeFileSync('/proc/sys/vm/drop_caches', '1\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** Peak resident memory (VmHWM) of a running process, in MB. */
-function peakMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** CPU time (user + system) a process has used so far, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime (14), stime (15)
-}
-
 /** CPU seconds of the RGW daemons (radosgw and the memstore OSD), from their pid files. */
 function rgwCpuSeconds(): number {
   let total = 0;
@@ -94,51 +57,6 @@ function rgwCpuSeconds(): number {
     }
   }
   return total;
-}
-
-/** Resident memory (VmRSS) of a running process, in MB. */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** Resets a process's VmHWM to its current RSS (Linux ≥ 4.0), so the next reading covers one phase only. */
-function resetPeak(pid: number): void {
-  writeFileSync(`/proc/${pid}/clear_refs`, '5\n');
-}
-
-function run(
-  cmd: string,
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  stdin?: string,
-  opts: { captureStderr?: boolean } = {},
-): Promise<{ code: number; out: string; err: string; peak: number; cpu: number; seconds: number }> {
-  return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', opts.captureStderr ? 'pipe' : 'inherit'] });
-    let out = '';
-    let err = '';
-    let peak = 0;
-    let cpu = 0;
-    child.stdout!.on('data', (d) => (out += d));
-    // the last 64 KiB only (the CLI's progress lines)
-    child.stderr?.on('data', (d) => (err = (err + d).slice(-65536)));
-    const timer = setInterval(() => {
-      try {
-        peak = Math.max(peak, peakMb(child.pid!));
-        cpu = cpuSeconds(child.pid!); // sampled: misses at most the last 100 ms
-      } catch {
-        // exited
-      }
-    }, 100);
-    if (stdin !== undefined) child.stdin!.end(stdin);
-    else child.stdin!.end();
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      resolve({ code: code ?? -1, out, err, peak, cpu, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-    });
-  });
 }
 
 interface Rgw {
@@ -320,7 +238,7 @@ async function main(): Promise<void> {
           STUDIOVAULT_ADMIN_EMAIL: 'bench@studio.test',
           STUDIOVAULT_ADMIN_PASSWORD: 'bench password 123',
           LOG_LEVEL: 'warn',
-          ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+          ...SERVER_RUNTIME_ENV,
         },
         stdio: ['ignore', 'inherit', 'inherit'],
       });

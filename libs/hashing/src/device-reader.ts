@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
+import { AlignedBufferPool } from './aligned-buffers';
 import { HashAlgorithm, HashResult, MultiHasher } from './multi-hasher';
 
 /** How a copy was read back: from the device (O_DIRECT), or through the page cache where the file system refuses O_DIRECT. */
@@ -11,25 +12,10 @@ export interface DeviceReadResult {
   method: ReadMethod;
 }
 
-const ALIGN = 4096;
-const CHUNK = 4 * 1024 * 1024; // a multiple of ALIGN
+const CHUNK = 2 * 1024 * 1024; // a multiple of DIRECT_ALIGN
 
-/**
- * A window of `buf` whose memory address is 4096-aligned, found by trying reads at
- * increasing offsets: O_DIRECT answers EINVAL until the address is aligned (Node gives no
- * buffer addresses). Returns the offset into `buf`, or -1.
- */
-async function findAlignedOffset(fh: FileHandle, buf: Buffer): Promise<number> {
-  for (let off = 0; off < ALIGN; off += 8) {
-    try {
-      await fh.read(buf, off, ALIGN, 0);
-      return off;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-    }
-  }
-  return -1;
-}
+/** One buffer per read in progress, reused from file to file. */
+const buffers = new AlignedBufferPool(CHUNK, 4);
 
 /**
  * Re-reads a file from its device, not from the page cache, hashing as it reads. On Linux
@@ -47,21 +33,25 @@ export async function readFromDevice(path: string, algorithms: readonly HashAlgo
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
     }
     if (fh) {
+      const buf = buffers.take();
       try {
-        const buf = Buffer.allocUnsafeSlow(CHUNK + ALIGN);
-        const base = await findAlignedOffset(fh, buf);
-        if (base >= 0) {
-          let position = 0;
-          for (;;) {
-            const { bytesRead } = await fh.read(buf, base, CHUNK, position);
-            if (bytesRead === 0) break;
-            hasher.update(buf.subarray(base, base + bytesRead));
-            position += bytesRead;
-            if (bytesRead < CHUNK) break;
+        let position = 0;
+        for (;;) {
+          let bytesRead: number;
+          try {
+            ({ bytesRead } = await fh.read(buf, 0, CHUNK, position));
+          } catch (err) {
+            // Opened, but the file system refuses the transfer itself (some network and FUSE mounts).
+            if ((err as NodeJS.ErrnoException).code === 'EINVAL' && position === 0) break;
+            throw err;
           }
-          return { hashes: hasher.digest(), bytes: hasher.bytes, method: 'o_direct' };
+          if (bytesRead === 0) return { hashes: hasher.digest(), bytes: hasher.bytes, method: 'o_direct' };
+          hasher.update(buf.subarray(0, bytesRead));
+          position += bytesRead;
+          if (bytesRead < CHUNK) return { hashes: hasher.digest(), bytes: hasher.bytes, method: 'o_direct' };
         }
       } finally {
+        buffers.give(buf);
         await fh.close();
       }
     }

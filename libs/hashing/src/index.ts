@@ -1,2 +1,3 @@
+export * from './aligned-buffers';
 export * from './device-reader';
 export * from './multi-hasher';

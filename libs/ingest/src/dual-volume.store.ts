@@ -1,9 +1,11 @@
-import { FileHandle, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DataStore, ERRORS, Upload } from '@tus/utils';
 import { DataSource, Repository } from 'typeorm';
 import { UploadEntity } from '@studiovault/catalog';
-import { MultiHasher } from '@studiovault/hashing';
+import { DIRECT_ALIGN, MultiHasher } from '@studiovault/hashing';
+import { StagingFile } from './staging-file';
+import { uploadBuffers } from './upload-buffers';
 import { VolumeFiles, VolumeWriteError } from './volume-files';
 
 export interface StoreVolumes {
@@ -19,7 +21,6 @@ interface HashState {
 }
 
 const EXPIRE_MS = 7 * 24 * 3600_000;
-const WRITE_BATCH = 4 * 1024 * 1024;
 
 /**
  * The tus data store of StudioVault: each upload is received once and written to the
@@ -102,42 +103,70 @@ export class DualVolumeStore extends DataStore {
     const state = await this.hashState(row, primary, offset);
 
     const p = await primary.openPart(id);
-    let m: FileHandle | undefined;
+    let m: StagingFile | undefined;
+    let writing: Promise<void> | undefined;
+    let filling: Buffer | undefined;
     try {
       m = writeMirror ? await mirror!.openPart(id) : undefined;
-      let position = offset;
-      // Network chunks are small (16-64 KiB): gather a few MiB and write them with one writev per volume.
-      let batch: Buffer[] = [];
-      let batchBytes = 0;
-      const flush = async () => {
-        if (!batchBytes) return;
+      let position = offset; // file position of the next byte to write
+      /** Hashes `buf[from, from + bytes)` and writes it at `position` to both volumes, while the next one is prepared. */
+      const emit = async (buf: Buffer, from: number, bytes: number) => {
         const at = position;
-        await Promise.all([primary.wrap(() => writeAll(p, batch, at)), m ? mirror!.wrap(() => writeAll(m!, batch, at)) : undefined]);
-        for (const b of batch) state.hasher.update(b);
-        position += batchBytes;
-        state.offset = position;
-        batch = [];
-        batchBytes = 0;
+        state.hasher.update(buf.subarray(from, from + bytes));
+        await writing; // the previous buffer is on both volumes before this one goes out
+        writing = Promise.all([
+          primary.wrap(() => p.write(buf, from, bytes, at)),
+          m ? mirror!.wrap(() => m!.write(buf, from, bytes, at)) : undefined,
+        ]).then(() => {
+          state.offset = at + bytes;
+          uploadBuffers.give(buf);
+        });
+        position = at + bytes;
+      };
+      // Bytes that did not arrive laid out for O_DIRECT (see coalescedBody) are copied into an
+      // aligned buffer (buffer offset ≡ file position mod 4096) and written when it is full.
+      let lead = 0;
+      let fill = 0;
+      const flush = async () => {
+        if (!filling || fill === lead) return;
+        const buf = filling;
+        filling = undefined;
+        await emit(buf, lead, fill - lead);
       };
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (position + batchBytes + chunk.length > size) {
+        if (position + (filling ? fill - lead : 0) + chunk.length > size) {
           await flush();
           throw ERRORS.ERR_SIZE_EXCEEDED;
         }
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH) await flush();
+        if (!filling && uploadBuffers.owns(chunk) && chunk.byteOffset % DIRECT_ALIGN === position % DIRECT_ALIGN) {
+          await emit(chunk, 0, chunk.length);
+          continue;
+        }
+        let used = 0;
+        while (used < chunk.length) {
+          if (!filling) {
+            filling = uploadBuffers.take();
+            lead = fill = position % DIRECT_ALIGN;
+          }
+          const n = chunk.copy(filling, fill, used);
+          fill += n;
+          used += n;
+          if (fill === filling.length) await flush();
+        }
       }
       await flush();
+      await writing;
       if (position === size) await this.finish(row, state, p, m);
       return position;
     } catch (err) {
+      await writing?.catch(() => undefined);
       // Keep what is resumable: the next HEAD trims both staging files to the bytes both took.
       this.hashes.delete(id);
       if (err instanceof VolumeWriteError) await this.uploads.update(id, { error: err.message });
       await this.currentOffset(row).catch(() => undefined); // trim both staging files to the bytes both took
       throw err;
     } finally {
+      if (filling) uploadBuffers.give(filling);
       await p.close();
       await m?.close();
     }
@@ -207,31 +236,11 @@ export class DualVolumeStore extends DataStore {
     return state;
   }
 
-  private async finish(row: UploadEntity, state: HashState, p: FileHandle, m: FileHandle | undefined): Promise<void> {
+  private async finish(row: UploadEntity, state: HashState, p: StagingFile, m: StagingFile | undefined): Promise<void> {
     await Promise.all([p.sync(), m?.sync()]);
     const digest = state.hasher.digest();
     this.hashes.delete(row.id);
     await this.uploads.update(row.id, { state: 'received', serverXxh64: digest.xxh64!, serverSha256: digest.sha256!, error: null });
     await this.onReceived({ ...row, state: 'received', serverXxh64: digest.xxh64!, serverSha256: digest.sha256! });
-  }
-}
-
-/** Writes the buffers at `position`, continuing after short writes. */
-async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let rest = buffers;
-  let at = position;
-  while (rest.length) {
-    const { bytesWritten } = await fh.writev(rest, at);
-    at += bytesWritten;
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        next.push(skip ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    rest = next;
   }
 }

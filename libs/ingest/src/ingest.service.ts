@@ -411,20 +411,24 @@ export class IngestService {
       } else {
         storedPath = `${folder}/${versionedPath(upload.relativePathNfc, version)}`;
         outcome = version > 1 ? 'version' : 'stored';
-        // A leftover of an interrupted seal may hold the name: never overwrite, compare instead.
-        for (const v of [vols.primary, vols.mirror]) {
-          if (!v || (await v.partSize(uploadId)) === null) continue;
-          if ((await v.promote(uploadId, storedPath)) === 'exists') {
-            const there = await plainRead(v.finalPath(storedPath), ['sha256']);
-            if (there.hashes.sha256 !== client.sha256) {
-              throw new AppError(
-                ErrorCode.Conflict,
-                `${v.role} volume: ${storedPath} exists with other content and is not in the catalog; an admin must look at it`,
-              );
+        // Both volumes at once (each promote waits for its disk's journal twice). A leftover of
+        // an interrupted seal may hold the name: never overwrite, compare instead.
+        const promoted = await Promise.allSettled(
+          [vols.primary, vols.mirror].map(async (v) => {
+            if (!v || (await v.partSize(uploadId)) === null) return;
+            if ((await v.promote(uploadId, storedPath)) === 'exists') {
+              const there = await plainRead(v.finalPath(storedPath), ['sha256']);
+              if (there.hashes.sha256 !== client.sha256) {
+                throw new AppError(
+                  ErrorCode.Conflict,
+                  `${v.role} volume: ${storedPath} exists with other content and is not in the catalog; an admin must look at it`,
+                );
+              }
+              await v.removePart(uploadId);
             }
-            await v.removePart(uploadId);
-          }
-        }
+          }),
+        );
+        for (const r of promoted) if (r.status === 'rejected') throw r.reason;
       }
       const asset = em.create(AssetEntity, {
         cardId: card.id,
@@ -531,9 +535,10 @@ export class IngestService {
     if (!asset) throw new Error(`asset ${data.assetId} is not in the catalog (yet)`); // retried
     const vols = new Map((await this.volumes.list()).map((v) => [v.id, v]));
     const copies = await this.db.getRepository(CopyEntity).find({ where: { assetId: asset.id, volumeId: In([...vols.keys()]) } });
-    for (const copy of copies) {
+    // Both copies at once: they are on two devices.
+    const checks = copies.map(async (copy) => {
       const vol = vols.get(copy.volumeId!);
-      if (!vol || copy.state === CopyState.Missing || copy.state === CopyState.Verified) continue;
+      if (!vol || copy.state === CopyState.Missing || copy.state === CopyState.Verified) return;
       const path = new VolumeFiles(vol.role, vol.rootPath).finalPath(copy.location!);
       try {
         // xxh64 (the card's working hash, as in its ASC MHL) at ~5 GB/s: the read-back is bound by the
@@ -553,9 +558,12 @@ export class IngestService {
         if (code !== 'ENOENT') throw err; // a passing I/O problem: the job is retried
         await this.db.getRepository(CopyEntity).update(copy.id, { state: CopyState.Missing, error: `missing on the ${vol.role} volume` });
       }
-    }
-    const protection = await this.recomputeAsset(asset.id);
+    });
+    const outcomes = await Promise.allSettled(checks);
+    for (const o of outcomes) if (o.status === 'rejected') throw o.reason; // a passing I/O problem: the job is retried
     await this.readCameraData(asset, copies, vols);
+    // The asset's level and the card's state right after each other (a client polling the card sees them agree).
+    const protection = await this.recomputeAsset(asset.id);
     await this.afterAssetChange(asset.cardId);
     return { protection };
   }

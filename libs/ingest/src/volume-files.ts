@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
-import { FileHandle, link, mkdir, open, stat, truncate, unlink } from 'node:fs/promises';
+import { link, mkdir, open, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { StagingFile } from './staging-file';
 
 const STAGING = '.studiovault/staging';
 
@@ -70,8 +71,8 @@ export class VolumeFiles {
     await this.wrap(() => truncate(this.partPath(uploadId), size));
   }
 
-  openPart(uploadId: string): Promise<FileHandle> {
-    return this.wrap(() => open(this.partPath(uploadId), 'r+'));
+  openPart(uploadId: string): Promise<StagingFile> {
+    return this.wrap(() => StagingFile.open(this.partPath(uploadId)));
   }
 
   async removePart(uploadId: string): Promise<void> {

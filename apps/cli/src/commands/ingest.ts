@@ -37,7 +37,7 @@ interface IngestOptions {
 const MAX_CONCURRENCY = 16;
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_WAIT_SECONDS = 600;
-const POLL_MS = 1000;
+const POLL_MS = 250;
 
 export function registerIngestCommand(program: Command): void {
   program
@@ -412,7 +412,10 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
       const deadline = Date.now() + opts.waitTimeout * 1000;
       let lastNote = 0;
       // Files still to re-read, or the card's ASC MHL seal still being written (state "verifying").
-      while (card.levels.copied > 0 || card.levels.uploading > 0 || card.state === 'verifying') {
+      // (Every file verified but the card still "copied": the server is between the last file's
+      // level and the card's state, a moment before the seal is queued.)
+      const settling = (c: Card) => c.state === 'copied' && totalCount(c) > 0 && verifiedCount(c) === totalCount(c);
+      while (card.levels.copied > 0 || card.levels.uploading > 0 || card.state === 'verifying' || settling(card)) {
         if (Date.now() >= deadline) {
           timedOut = true;
           break;

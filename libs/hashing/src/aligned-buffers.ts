@@ -1,0 +1,51 @@
+/** O_DIRECT needs the file offset, the length and the memory address of every transfer aligned to the logical block size; 4096 covers every disk in use. */
+export const DIRECT_ALIGN = 4096;
+
+const WASM_PAGE = 64 * 1024;
+
+// Node's global (the compiler's lib has no DOM or WebAssembly types here).
+declare const WebAssembly: { Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer } };
+
+/**
+ * Reusable 4096-aligned buffers for O_DIRECT I/O. Node gives no aligned allocation (a
+ * Buffer's address is whatever malloc returns), but a WebAssembly memory is page-aligned by
+ * construction: each buffer is one, and it is kept for the next use instead of being freed.
+ * A buffer that is never given back (an aborted upload) is simply garbage-collected.
+ */
+export class AlignedBufferPool {
+  private readonly free: ArrayBuffer[] = [];
+  private readonly mine = new WeakSet<ArrayBuffer>();
+  readonly size: number;
+
+  /**
+   * @param size bytes per buffer, rounded up to a 64 KiB WebAssembly page
+   * @param keep buffers kept when given back (the rest are left to the garbage collector)
+   */
+  constructor(
+    size: number,
+    private readonly keep = 8,
+  ) {
+    this.size = Math.ceil(size / WASM_PAGE) * WASM_PAGE;
+  }
+
+  take(): Buffer {
+    let memory = this.free.pop();
+    if (!memory) {
+      memory = new WebAssembly.Memory({ initial: this.size / WASM_PAGE }).buffer;
+      this.mine.add(memory);
+    }
+    return Buffer.from(memory);
+  }
+
+  /** Whether `view` lies in one of this pool's buffers (then its address ≡ its byteOffset mod 4096). */
+  owns(view: Uint8Array): boolean {
+    return view.buffer instanceof ArrayBuffer && this.mine.has(view.buffer);
+  }
+
+  /** Gives back the buffer `view` lies in; a view of other memory is ignored. */
+  give(view: Uint8Array): void {
+    if (this.owns(view) && this.free.length < this.keep && !this.free.includes(view.buffer as ArrayBuffer)) {
+      this.free.push(view.buffer as ArrayBuffer);
+    }
+  }
+}
