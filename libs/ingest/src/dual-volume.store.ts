@@ -3,8 +3,7 @@ import type { Readable } from 'node:stream';
 import { DataStore, ERRORS, Upload } from '@tus/utils';
 import { DataSource, Repository } from 'typeorm';
 import { UploadEntity } from '@studiovault/catalog';
-import { DIRECT_ALIGN, MultiHasher } from '@studiovault/hashing';
-import { StagingFile } from './staging-file';
+import { DIRECT_ALIGN, MultiHasher, StagingFile } from '@studiovault/hashing';
 import { uploadBuffers } from './upload-buffers';
 import { VolumeFiles, VolumeWriteError } from './volume-files';
 

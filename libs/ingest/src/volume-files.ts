@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { link, mkdir, open, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { StagingFile } from './staging-file';
+import { StagingFile } from '@studiovault/hashing';
 
 const STAGING = '.studiovault/staging';
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AlignedBufferPool, DIRECT_ALIGN } from '@studiovault/hashing';
+import { AlignedBufferPool, DIRECT_ALIGN } from './aligned-buffers';
 import { StagingFile } from './staging-file';
 
 /**

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { DIRECT_ALIGN } from '@studiovault/hashing';
+import { DIRECT_ALIGN } from './aligned-buffers';
 
 /**
  * A staging file open for the bytes of an upload. Whole 4 KiB blocks go straight to the
