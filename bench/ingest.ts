@@ -40,6 +40,10 @@ function mountSecondDevice(image: string, mnt: string, bytes: number): void {
   sh('mkfs.ext4', ['-q', '-F', image]);
   mkdirSync(mnt, { recursive: true });
   sh('mount', ['-o', 'loop', image, mnt]);
+  // A real second disk has one page cache, not two: the loop device reads and writes its image
+  // file with direct I/O (otherwise every byte of the mirror is cached twice and written back twice,
+  // for the baseline and StudioVault alike).
+  sh('losetup', ['--direct-io=on', sh('findmnt', ['-no', 'SOURCE', mnt]).trim()]);
 }
 
 /** Baseline: cp to both destinations, fsync, drop caches, xxhsum both copies. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,6 +250,53 @@ describe('card ingest: bad input and faults', () => {
     expect((await pg.query('SELECT state FROM uploads WHERE id = $1', [id])).rows[0].state).toBe('aborted');
     await pg.end();
     await t.http().head(`/files/${id}`).set('Tus-Resumable', '1.0.0').auth(t.admin, { type: 'bearer' }).expect(404);
+  });
+
+  it('sweeps staging files that no upload will finish (a crash brought back a sealed part), and keeps a paused upload', async () => {
+    const paused = await create({ cardId, relativePath: 'DCIM/PAUSED.JPG' }, 1000).expect(201);
+    const pausedId = paused.headers.location.split('/').pop()!;
+    await t
+      .http()
+      .patch(`/files/${pausedId}`)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Offset', '0')
+      .set('Content-Type', 'application/offset+octet-stream')
+      .auth(t.admin, { type: 'bearer' })
+      .send(randomBytes(300))
+      .expect(204);
+    // a part whose upload is unknown (sealed and removed before a crash undid the removal), two days old
+    const orphan = join(primary, '.studiovault', 'staging', 'deadbeefdeadbeefdeadbeefdeadbeef.part');
+    writeFileSync(orphan, 'left over');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+    utimesSync(orphan, twoDaysAgo, twoDaysAgo);
+    utimesSync(join(primary, '.studiovault', 'staging', `${pausedId}.part`), twoDaysAgo, twoDaysAgo);
+    const { TusUploads } = await import('@studiovault/ingest');
+    await t.app.get(TusUploads).expireAbandoned();
+    expect(stagingFiles(primary)).not.toContain('deadbeefdeadbeefdeadbeefdeadbeef.part');
+    expect(stagingFiles(primary)).toContain(`${pausedId}.part`); // paused two days, still resumable
+    const head = await t.http().head(`/files/${pausedId}`).set('Tus-Resumable', '1.0.0').auth(t.admin, { type: 'bearer' }).expect(200);
+    expect(head.headers['upload-offset']).toBe('300');
+  });
+
+  it('starts an upload again at byte 0 when its new staging file was lost (a crash before its first fsync)', async () => {
+    const created = await create({ cardId, relativePath: 'DCIM/LOSTPART.JPG' }, 500).expect(201);
+    const id = created.headers.location.split('/').pop()!;
+    rmSync(join(primary, '.studiovault', 'staging', `${id}.part`));
+    rmSync(join(mirror, '.studiovault', 'staging', `${id}.part`));
+    const head = await t.http().head(`/files/${id}`).set('Tus-Resumable', '1.0.0').auth(t.admin, { type: 'bearer' }).expect(200);
+    expect(head.headers['upload-offset']).toBe('0');
+    const data = randomBytes(500);
+    await t
+      .http()
+      .patch(`/files/${id}`)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Offset', '0')
+      .set('Content-Type', 'application/offset+octet-stream')
+      .auth(t.admin, { type: 'bearer' })
+      .send(data)
+      .expect(204);
+    expect(readFileSync(join(primary, '.studiovault', 'staging', `${id}.part`)).equals(data)).toBe(true);
+    expect(readFileSync(join(mirror, '.studiovault', 'staging', `${id}.part`)).equals(data)).toBe(true);
   });
 
   it('refuses a card that does not fit, naming the volume and the bytes missing', async () => {

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DataStore, ERRORS, Upload } from '@tus/utils';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import { UploadEntity } from '@studiovault/catalog';
 import { DIRECT_ALIGN, MultiHasher, StagingFile } from '@studiovault/hashing';
 import { uploadBuffers } from './upload-buffers';
@@ -20,6 +20,7 @@ interface HashState {
 }
 
 const EXPIRE_MS = 7 * 24 * 3600_000;
+const ORPHAN_AGE_MS = 24 * 3600_000;
 
 /**
  * The tus data store of StudioVault: each upload is received once and written to the
@@ -46,21 +47,24 @@ export class DualVolumeStore extends DataStore {
   override async create(upload: Upload): Promise<Upload> {
     // The row was inserted by the creation hook (it knows the card and the user); make the parts.
     const { primary, mirror } = await this.volumes();
-    await primary.createPart(upload.id);
-    let mirrorState: UploadEntity['mirrorState'] = 'writing';
-    if (mirror) {
-      try {
-        await mirror.createPart(upload.id);
-      } catch (err) {
-        if (!(err instanceof VolumeWriteError)) throw err;
-        mirrorState = err.full ? 'full' : 'failed';
-        if (err.full) {
-          await primary.removePart(upload.id);
-          throw err;
-        }
+    // Both volumes at once: each waits for its directory's fsync.
+    const [made, mirrorMade] = await Promise.allSettled([primary.createPart(upload.id), mirror?.createPart(upload.id)]);
+    let mirrorState: UploadEntity['mirrorState'] = mirror ? 'writing' : 'offline';
+    if (made.status === 'rejected') {
+      if (mirror && mirrorMade.status === 'fulfilled') await mirror.removePart(upload.id);
+      throw made.reason;
+    }
+    if (mirrorMade.status === 'rejected') {
+      const err: unknown = mirrorMade.reason;
+      if (!(err instanceof VolumeWriteError)) {
+        await primary.removePart(upload.id);
+        throw err;
       }
-    } else {
-      mirrorState = 'offline';
+      mirrorState = err.full ? 'full' : 'failed';
+      if (err.full) {
+        await primary.removePart(upload.id);
+        throw err;
+      }
     }
     await this.uploads.update(upload.id, { mirrorState });
     upload.creation_date = new Date().toISOString();
@@ -101,6 +105,11 @@ export class DualVolumeStore extends DataStore {
     const writeMirror = row.mirrorState === 'writing' && mirror !== undefined;
     const state = await this.hashState(row, primary, offset);
 
+    if (offset === 0) {
+      // A crash before the first fsync can lose a new part (see VolumeFiles.createPart): make it again.
+      if ((await primary.partSize(id)) === null) await primary.createPart(id);
+      if (writeMirror && (await mirror!.partSize(id)) === null) await mirror!.createPart(id);
+    }
     const p = await primary.openPart(id);
     let m: StagingFile | undefined;
     let writing: Promise<void> | undefined;
@@ -193,7 +202,39 @@ export class DualVolumeStore extends DataStore {
       .andWhere('u.created_at < :t', { t: new Date(Date.now() - EXPIRE_MS) })
       .getMany();
     for (const u of stale) await this.remove(u.id).catch(() => undefined);
-    return stale.length;
+    return stale.length + (await this.sweepOrphanParts());
+  }
+
+  /**
+   * Staging files no upload will finish, untouched for a day: a seal removes its part without
+   * waiting for the staging directory's fsync, so a crash can bring one back; a repair copy
+   * interrupted by a crash leaves one too.
+   */
+  private async sweepOrphanParts(): Promise<number> {
+    const { primary, mirror } = await this.volumes();
+    const before = Date.now() - ORPHAN_AGE_MS;
+    let removed = 0;
+    for (const v of [primary, mirror]) {
+      if (!v) continue;
+      const old = (await v.listParts()).filter((p) => p.mtimeMs < before);
+      const ids = old.map((p) => p.id);
+      const live = new Set(
+        ids.length
+          ? (
+              await this.uploads.find({
+                select: { id: true },
+                where: { id: In(ids), state: In(['receiving', 'received', 'mismatch', 'failed']) },
+              })
+            ).map((u) => u.id)
+          : [],
+      );
+      for (const p of old) {
+        if (live.has(p.id)) continue;
+        await v.removePart(p.id);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Where the upload resumes: the shorter of the two staging files (they can differ after a crash). */

@@ -363,7 +363,13 @@ export class IngestService {
     if (isHistoryPath(upload.relativePathNfc)) return this.sealHistory(upload, client, `${folder}/${upload.relativePathNfc}`, vols);
 
     const result = await this.db.transaction(async (em): Promise<SealResult> => {
-      await em.query('SELECT id FROM cards WHERE id = $1 FOR UPDATE', [card.id]);
+      // One seal per path of a card at a time (its version number, "identical", the name on disk);
+      // other files of the card seal in parallel (a lock on the card made every seal of a
+      // 200-file card wait for the previous one's two directory fsyncs).
+      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('studiovault:seal:' || $1 || '/' || $2, 0))`, [
+        card.id,
+        upload.relativePathNfc,
+      ]);
       const same: AssetEntity[] = await em.find(AssetEntity, {
         where: { cardId: card.id, relativePathNfc: upload.relativePathNfc },
         order: { version: 'ASC' },

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { link, mkdir, open, stat, truncate, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StagingFile } from '@studiovault/hashing';
 
@@ -48,14 +48,37 @@ export class VolumeFiles {
     return join(this.root, relative);
   }
 
+  /**
+   * An empty staging file. Its directory is not fsynced: nothing in it is durable before the
+   * upload's own fsync, which on a journaling file system (ext4, XFS) also commits the new
+   * entry; a crash before that loses at most an empty or partial part, and the upload starts
+   * again at byte 0 (see DualVolumeStore.write).
+   */
   async createPart(uploadId: string): Promise<void> {
     const dir = join(this.root, STAGING);
     await this.wrap(async () => {
       await mkdir(dir, { recursive: true });
       const fh = await open(this.partPath(uploadId), 'wx');
       await fh.close();
-      await fsyncDir(dir);
     });
+  }
+
+  /** The staging files (upload ids) and when each was last written. */
+  async listParts(): Promise<{ id: string; mtimeMs: number }[]> {
+    const dir = join(this.root, STAGING);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const parts: { id: string; mtimeMs: number }[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.part')) continue;
+      const st = await stat(join(dir, name)).catch(() => null);
+      if (st) parts.push({ id: name.slice(0, -'.part'.length), mtimeMs: st.mtimeMs });
+    }
+    return parts;
   }
 
   /** Bytes in the staging file, or null when it is gone (or the volume is). */
@@ -100,8 +123,9 @@ export class VolumeFiles {
         throw err;
       }
       await fsyncDir(dirname(target));
+      // The staging name goes without waiting for its directory's fsync: the file is durable under
+      // its final name already, and a part a crash brings back is swept (DualVolumeStore.deleteExpired).
       await unlink(this.partPath(uploadId));
-      await fsyncDir(join(this.root, STAGING));
       return 'created';
     });
   }

@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponse, HttpStack } from 'tus-js-client';
+import { readBuffers } from './hashing-reader';
 
 /**
  * The HTTP stack tus-js-client sends its requests with, for Node: like its own NodeHttpStack,
@@ -94,21 +94,28 @@ class IngestRequest implements HttpRequest {
         });
       });
       if (body instanceof Readable) {
-        let sent = 0;
-        let last = 0;
-        const counter = new Transform({
-          transform: (chunk: Buffer, _enc, done) => {
+        // Each chunk is written and its read buffer given back once the socket has taken it.
+        const send = async () => {
+          let sent = 0;
+          let last = 0;
+          for await (const chunk of body as AsyncIterable<Buffer>) {
+            if (req.destroyed) return;
+            const ok = req.write(chunk, (err) => {
+              if (!err) readBuffers.give(chunk);
+            });
             sent += chunk.length;
             const now = Date.now();
             if (now - last >= 100) {
               last = now;
               this.progress(sent);
             }
-            done(null, chunk);
-          },
-        });
+            if (!ok) await drained(req);
+          }
+          req.end();
+        };
         // A failed read of the card ends the request with that error.
-        pipeline(body, counter, req).catch((err: Error) => {
+        send().catch((err: Error) => {
+          body.destroy();
           req.destroy(err);
           fail(err);
         });
@@ -152,4 +159,23 @@ class IngestResponse implements HttpResponse {
   getUnderlyingObject(): unknown {
     return this.res;
   }
+}
+
+/** Resolves when the request can take more, rejects when it ends first. */
+function drained(req: http.ClientRequest): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      req.off('drain', onDrain);
+      req.off('close', onClose);
+      req.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('the request ended'));
+    const onError = (err: Error) => done(err);
+    req.once('drain', onDrain);
+    req.once('close', onClose);
+    req.once('error', onError);
+  });
 }
