@@ -29,6 +29,9 @@ export class JobQueue implements OnApplicationShutdown {
   private started?: Promise<void>;
   private working = false;
   private stopping = false;
+  /** Job handlers running now, and when the last one ended (see stop). */
+  private running = 0;
+  private lastJobEnded = 0;
   private readonly workers = new Map<JobName, string[]>();
   private readonly startListeners: ((role: 'producer' | 'worker') => Promise<void>)[] = [];
   private role?: 'producer' | 'worker';
@@ -122,6 +125,7 @@ export class JobQueue implements OnApplicationShutdown {
         { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
         async ([job]) => {
           const started = Date.now();
+          this.running++;
           try {
             const meta = job as unknown as { id: string; retryCount?: number };
             const result = await handler(job.data, { id: meta.id, retryCount: meta.retryCount ?? 0 });
@@ -131,6 +135,8 @@ export class JobQueue implements OnApplicationShutdown {
             this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
             throw err;
           } finally {
+            this.running--;
+            this.lastJobEnded = Date.now();
             if (workerId) boss.notifyWorker(workerId);
           }
         },
@@ -157,15 +163,22 @@ export class JobQueue implements OnApplicationShutdown {
     const boss = this.boss;
     if (!boss) return;
     this.stopping = true;
+    const stopStarted = Date.now();
     await new Promise<void>((resolve) => {
       boss.once('stopped', () => resolve());
       void boss.stop({ graceful: this.working, timeout: timeoutMs, wait: false });
     });
-    // pg-boss removes its stopped workers in a loop of its own after "stopped", which sleeps 1 s
-    // between checks: let its first round pass, so nothing of the queue still runs (or loads a
-    // module) once the caller (a test file, the process) has moved on.
-    // A process that exits right after (main's SIGTERM path) skips it.
-    if (this.working && options.settle !== false) await new Promise((r) => setTimeout(r, 1200));
+    // pg-boss removes its stopped workers in a loop of its own, which checks them once a second:
+    // let it see every worker stopped (a worker stops when its job ends; a fetch that was in
+    // flight can still start one), so nothing of the queue still runs (or loads a module) once
+    // the caller (a test file, the process) has moved on. A process that exits right after
+    // (main's SIGTERM path) skips it.
+    if (this.working && options.settle !== false) {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const deadline = Date.now() + timeoutMs;
+      while (this.running > 0 && Date.now() < deadline) await sleep(50);
+      await sleep(Math.max(stopStarted + 1200, this.lastJobEnded + 1100) - Date.now());
+    }
     this.boss = undefined;
     this.started = undefined;
     this.notifiedRole = undefined;
