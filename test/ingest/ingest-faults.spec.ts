@@ -40,6 +40,17 @@ describe('card ingest: bad input and faults', () => {
       .set('Upload-Metadata', metadataHeader(meta))
       .auth(token, { type: 'bearer' });
 
+  /** A raw tus PATCH of `body` at `offset` (the test's own tus requests, without a client). */
+  const patch = (id: string, offset: number, body: Buffer) =>
+    t
+      .http()
+      .patch(`/files/${id}`)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Offset', String(offset))
+      .set('Content-Type', 'application/offset+octet-stream')
+      .auth(t.admin, { type: 'bearer' })
+      .send(body);
+
   beforeAll(async () => {
     primary = await mkdtemp(join(tmpdir(), 'sv-fault-primary-'));
     mirrorParent = await mkdtemp('/dev/shm/sv-fault-mirror-');
@@ -228,15 +239,7 @@ describe('card ingest: bad input and faults', () => {
   it('removes uploads abandoned past the expiration, with their staged bytes', async () => {
     const created = await create({ cardId, relativePath: 'DCIM/ABANDONED.JPG' }, 1000).expect(201);
     const id = created.headers.location.split('/').pop()!;
-    await t
-      .http()
-      .patch(`/files/${id}`)
-      .set('Tus-Resumable', '1.0.0')
-      .set('Upload-Offset', '0')
-      .set('Content-Type', 'application/offset+octet-stream')
-      .auth(t.admin, { type: 'bearer' })
-      .send(randomBytes(300))
-      .expect(204);
+    await patch(id, 0, randomBytes(300)).expect(204);
     expect(stagingFiles(primary)).toContain(`${id}.part`);
     const { Client } = await import('pg');
     const pg = new Client({ connectionString: t.db.url });
@@ -255,15 +258,7 @@ describe('card ingest: bad input and faults', () => {
   it('sweeps staging files that no upload will finish (a crash brought back a sealed part), and keeps a paused upload', async () => {
     const paused = await create({ cardId, relativePath: 'DCIM/PAUSED.JPG' }, 1000).expect(201);
     const pausedId = paused.headers.location.split('/').pop()!;
-    await t
-      .http()
-      .patch(`/files/${pausedId}`)
-      .set('Tus-Resumable', '1.0.0')
-      .set('Upload-Offset', '0')
-      .set('Content-Type', 'application/offset+octet-stream')
-      .auth(t.admin, { type: 'bearer' })
-      .send(randomBytes(300))
-      .expect(204);
+    await patch(pausedId, 0, randomBytes(300)).expect(204);
     // a part whose upload is unknown (sealed and removed before a crash undid the removal), two days old
     const orphan = join(primary, '.studiovault', 'staging', 'deadbeefdeadbeefdeadbeefdeadbeef.part');
     writeFileSync(orphan, 'left over');
@@ -286,15 +281,7 @@ describe('card ingest: bad input and faults', () => {
     const head = await t.http().head(`/files/${id}`).set('Tus-Resumable', '1.0.0').auth(t.admin, { type: 'bearer' }).expect(200);
     expect(head.headers['upload-offset']).toBe('0');
     const data = randomBytes(500);
-    await t
-      .http()
-      .patch(`/files/${id}`)
-      .set('Tus-Resumable', '1.0.0')
-      .set('Upload-Offset', '0')
-      .set('Content-Type', 'application/offset+octet-stream')
-      .auth(t.admin, { type: 'bearer' })
-      .send(data)
-      .expect(204);
+    await patch(id, 0, data).expect(204);
     expect(readFileSync(join(primary, '.studiovault', 'staging', `${id}.part`)).equals(data)).toBe(true);
     expect(readFileSync(join(mirror, '.studiovault', 'staging', `${id}.part`)).equals(data)).toBe(true);
   });
