@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { DIRECT_ALIGN } from '@studiovault/hashing';
+import { chunksDone, DIRECT_ALIGN } from '@studiovault/hashing';
 import { uploadBuffers } from './upload-buffers';
 
 /** Chunks queued before the socket is paused. */
@@ -44,6 +44,7 @@ export function coalescedBody(req: IncomingMessage): ReadableStream<Uint8Array> 
               fill = 0;
             }
           }
+          chunksDone(chunk.length); // copied: Node's copy of the socket bytes is garbage now
           if ((controller.desiredSize ?? 1) <= 0) req.pause();
         });
         req.once('end', () =>

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Xxh64 } from '@node-rs/xxhash';
+import { countedReadStream } from '@studiovault/hashing';
 import { isNotFound, TargetError } from './errors';
 import { ensureRetention } from './retention';
 import type { OffsiteTarget, Retention, TargetCapabilities, UploadedPart } from './target';
@@ -137,7 +137,7 @@ async function hashFile(file: UploadFile): Promise<{ md5: string; local: { name:
   const md5 = createHash('md5');
   const local = localDigest(file);
   let bytes = 0;
-  for await (const chunk of createReadStream(file.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of countedReadStream(file.path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
     md5.update(chunk);
     local.update(chunk);
     bytes += chunk.length;

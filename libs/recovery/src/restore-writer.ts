@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
-import { AlignedBufferPool, StagingFile } from '@studiovault/hashing';
+import { AlignedBufferPool, chunksDone, StagingFile } from '@studiovault/hashing';
 
 /** Two per file being restored (one filling, one being written); the restore job writes four files at a time. */
 const restoreBuffers = new AlignedBufferPool(1024 * 1024, 8);
@@ -113,6 +113,7 @@ export class RestoreWriter {
           used += n;
           if (fill === filling.length) await flush();
         }
+        chunksDone(chunk.length);
         onBytes?.(chunk.length);
       }
       await flush();

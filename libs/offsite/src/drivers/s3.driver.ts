@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { countedReadStream } from '@studiovault/hashing';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -115,14 +115,14 @@ async function md5OfSlice(slice: FileSlice): Promise<string> {
   if (slice.length === 0) return h.digest('base64');
   const start = slice.offset ?? 0;
   const end = slice.length === undefined ? undefined : start + slice.length - 1;
-  for await (const chunk of createReadStream(slice.path, { start, end, highWaterMark: 4 * MiB }) as AsyncIterable<Buffer>) h.update(chunk);
+  for await (const chunk of countedReadStream(slice.path, { start, end, highWaterMark: 4 * MiB }) as AsyncIterable<Buffer>) h.update(chunk);
   return h.digest('base64');
 }
 
 function sliceStream(slice: FileSlice): Readable {
   if (slice.length === 0) return Readable.from([]);
   const start = slice.offset ?? 0;
-  return createReadStream(slice.path, {
+  return countedReadStream(slice.path, {
     start,
     end: slice.length === undefined ? undefined : start + slice.length - 1,
     highWaterMark: MiB,
