@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { Logger, LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
 import { UsersService } from '@studiovault/auth';
-import { tuneServerHeap } from '@studiovault/common';
 import { ConfigError, loadConfig } from '@studiovault/config';
 import { prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
@@ -28,7 +27,6 @@ function defaultWebDir(): string | undefined {
  * embedded Postgres runs under the data folder.
  */
 async function main(): Promise<void> {
-  tuneServerHeap();
   const config = await withEmbeddedSecret(loadConfig());
   quietBootLogs(config.logLevel);
   const db = await prepareDatabase(config, { migrate: config.database.runMigrations });

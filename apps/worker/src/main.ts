@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { tuneServerHeap } from '@studiovault/common';
 import { ConfigError, loadConfig } from '@studiovault/config';
 import { prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
@@ -9,7 +8,6 @@ import { WorkerModule } from './worker.module';
 
 /** A worker process: runs jobs from the queue in Postgres. Start more for more throughput. */
 async function main(): Promise<void> {
-  tuneServerHeap();
   const config = await withEmbeddedSecret(loadConfig());
   if (!config.database.url)
     throw new ConfigError('DATABASE_URL is required for a separate worker (the embedded default runs the worker inside `npm start`)');

@@ -3,4 +3,3 @@ export * from './request-context';
 export * from './tokens';
 export * from './error-status';
 export * from './format';
-export * from './heap-tuning';
