@@ -6,10 +6,9 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
-import { AlignedBufferPool, chunksDone, StagingFile } from '@studiovault/hashing';
+import { restoreBuffers } from './restore-buffers';
+import { chunksDone, DIRECT_ALIGN, StagingFile } from '@studiovault/hashing';
 
-/** Two per file being restored (one filling, one being written); the restore job writes four files at a time. */
-const restoreBuffers = new AlignedBufferPool(1024 * 1024, 8);
 
 export interface WriteOutcome {
   ok: boolean;
@@ -88,23 +87,32 @@ export class RestoreWriter {
     let filling: Buffer | undefined;
     try {
       // Network chunks are small (16-64 KiB): gathered into aligned 1 MiB buffers, each written
-      // with O_DIRECT (no page-cache copy, a cheap fsync) while the next one fills.
+      // with O_DIRECT (no page-cache copy, a cheap fsync) while the next one fills. A ranged
+      // download hands over such buffers already filled: written as they are, without a copy.
       let fill = 0;
       let position = 0;
-      const flush = async () => {
-        if (!filling || !fill) return;
-        const buf = filling;
-        const n = fill;
+      const send = async (buf: Buffer, n: number) => {
         const at = position;
-        filling = undefined;
-        fill = 0;
         position += n;
         await writing;
         writing = fh.write(buf, 0, n, at).then(() => restoreBuffers.give(buf));
       };
+      const flush = async () => {
+        if (!filling || !fill) return;
+        const buf = filling;
+        const n = fill;
+        filling = undefined;
+        fill = 0;
+        await send(buf, n);
+      };
       for await (const chunk of body as AsyncIterable<Buffer>) {
         hasher.update(chunk);
         bytes += chunk.length;
+        onBytes?.(chunk.length);
+        if (fill === 0 && position % DIRECT_ALIGN === 0 && chunk.byteOffset === 0 && restoreBuffers.owns(chunk)) {
+          await send(chunk, chunk.length);
+          continue;
+        }
         let used = 0;
         while (used < chunk.length) {
           filling ??= restoreBuffers.take();
@@ -113,8 +121,8 @@ export class RestoreWriter {
           used += n;
           if (fill === filling.length) await flush();
         }
-        chunksDone(chunk.length);
-        onBytes?.(chunk.length);
+        if (restoreBuffers.owns(chunk)) restoreBuffers.give(chunk);
+        else chunksDone(chunk.length);
       }
       await flush();
       await writing;

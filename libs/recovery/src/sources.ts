@@ -5,8 +5,10 @@ import type { DataSource } from 'typeorm';
 import { TargetsService } from '@studiovault/backup';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
+import { chunksDone } from '@studiovault/hashing';
 import { VolumeFiles } from '@studiovault/ingest';
 import type { OffsiteTarget } from '@studiovault/offsite';
+import { restoreBuffers } from './restore-buffers';
 
 export type RestoreSource = 'primary' | 'mirror' | 'offsite';
 export const RESTORE_SOURCES: readonly RestoreSource[] = ['primary', 'mirror', 'offsite'];
@@ -115,16 +117,38 @@ const RANGED_FROM = 64 * MiB;
 const RANGE_SIZE = 8 * MiB;
 const RANGES_IN_FLIGHT = 4;
 
-async function collect(stream: Readable): Promise<Buffer[]> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
-  return chunks;
+/**
+ * Copies a range's bytes out of the socket's chunks into restore buffers as they arrive: the
+ * chunks die young (a range waiting its turn would otherwise keep 8 MiB of them alive long
+ * enough to reach V8's old generation), and the writer writes these buffers as they are.
+ */
+async function gather(stream: Readable): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  let buf: Buffer | undefined;
+  let fill = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let used = 0;
+    while (used < chunk.length) {
+      buf ??= restoreBuffers.take();
+      const n = chunk.copy(buf, fill, used);
+      fill += n;
+      used += n;
+      if (fill === buf.length) {
+        out.push(buf);
+        buf = undefined;
+        fill = 0;
+      }
+    }
+    chunksDone(chunk.length);
+  }
+  if (buf) out.push(buf.subarray(0, fill));
+  return out;
 }
 
 export function rangedGet(driver: OffsiteTarget, key: string, versionId: string, size: number): Readable {
   async function* parts(): AsyncGenerator<Buffer> {
     const fetchRange = (start: number) => {
-      const p = driver.get(key, versionId, { start, end: Math.min(size, start + RANGE_SIZE) - 1 }).then(collect);
+      const p = driver.get(key, versionId, { start, end: Math.min(size, start + RANGE_SIZE) - 1 }).then(gather);
       p.catch(() => undefined); // awaited in order below; no unhandled rejection meanwhile
       return p;
     };
@@ -135,12 +159,12 @@ export function rangedGet(driver: OffsiteTarget, key: string, versionId: string,
       next += RANGE_SIZE;
     }
     while (inFlight.length) {
-      const chunks = await inFlight.shift()!;
+      const buffers = await inFlight.shift()!;
       if (next < size) {
         inFlight.push(fetchRange(next));
         next += RANGE_SIZE;
       }
-      yield* chunks;
+      yield* buffers;
     }
   }
   return Readable.from(parts(), { objectMode: false });
