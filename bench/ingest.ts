@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { MiB, makeCard } from './card';
-import { SERVER_RUNTIME_ENV, cpuSeconds, dropCaches, peakMb, freePort, run, sh } from './proc';
+import { SERVER_NODE_ARGS, SERVER_RUNTIME_ENV, cpuSeconds, dropCaches, peakMb, freePort, run, sh } from './proc';
 
 const REPO = join(__dirname, '..', '..');
 const NODE = join(REPO, 'node_modules', '.bin', 'node');
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   // --profile: a V8 CPU profile of the server (and the CLI) in <dir>/prof, for chrome://inspect or speedscope
   const prof = args.has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH, 'prof')}`] : [];
-  const server: ChildProcess = spawn(NODE, [...prof, SERVER], {
+  const server: ChildProcess = spawn(NODE, [...SERVER_NODE_ARGS, ...prof, SERVER], {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),

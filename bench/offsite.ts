@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { MiB, makeCard } from './card';
-import { SERVER_RUNTIME_ENV, cpuSeconds, dropCaches, freePort, peakMb, resetPeak, rssMb, run, sh } from './proc';
+import { SERVER_NODE_ARGS, SERVER_RUNTIME_ENV, cpuSeconds, dropCaches, freePort, peakMb, resetPeak, rssMb, run, sh } from './proc';
 
 const REPO = join(__dirname, '..', '..');
 const NODE = join(REPO, 'node_modules', '.bin', 'node');
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const startStudioVault = async () => {
-      server = spawn(NODE, [SERVER], {
+      server = spawn(NODE, [...SERVER_NODE_ARGS, SERVER], {
         env: {
           PATH: process.env.PATH,
           PORT: String(port),

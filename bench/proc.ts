@@ -13,6 +13,9 @@ export const SERVER_RUNTIME_ENV = {
   NODE_OPTIONS: process.env.SV_SERVER_NODE_OPTIONS ?? '--max-semi-space-size=4',
 };
 
+/** The V8 flags `npm start` and the container's command put before the server's script (see docker/Dockerfile). */
+export const SERVER_NODE_ARGS = (process.env.SV_SERVER_NODE_ARGS ?? '--initial-old-space-size=128').split(' ').filter(Boolean);
+
 export function sh(cmd: string, argv: string[], opts: { quiet?: boolean; env?: NodeJS.ProcessEnv } = {}): string {
   return execFileSync(cmd, argv, {
     stdio: opts.quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'inherit'],
