@@ -49,3 +49,62 @@ export class AlignedBufferPool {
     }
   }
 }
+
+/**
+ * Gathers small stream chunks (a socket's 16-64 KiB) into a pool's buffers: `add` copies a chunk
+ * in and returns the buffers it filled; `rest` hands over the partly filled one at the end.
+ * `lead` leaves room at the start of the first buffer, so that a byte's place in the buffer is
+ * its file position mod 4096 (an upload resumed at any offset, written with O_DIRECT).
+ */
+export class ChunkGatherer {
+  private buf: Buffer | undefined;
+  private fill: number;
+
+  constructor(
+    private readonly pool: AlignedBufferPool,
+    private lead = 0,
+  ) {
+    this.fill = lead;
+  }
+
+  /** Bytes gathered and not yet handed over. */
+  get pending(): number {
+    return this.buf ? this.fill - this.lead : 0;
+  }
+
+  add(chunk: Uint8Array): Buffer[] {
+    const full: Buffer[] = [];
+    let used = 0;
+    while (used < chunk.length) {
+      this.buf ??= this.pool.take();
+      const n = Math.min(chunk.length - used, this.buf.length - this.fill);
+      this.buf.set(chunk.subarray(used, used + n), this.fill);
+      this.fill += n;
+      used += n;
+      if (this.fill === this.buf.length) {
+        full.push(this.buf.subarray(this.lead));
+        this.buf = undefined;
+        this.lead = 0;
+        this.fill = 0;
+      }
+    }
+    return full;
+  }
+
+  /** The partly filled buffer, if it holds any byte (a buffer holding none goes back to the pool). */
+  rest(): Buffer | undefined {
+    const { buf, lead, fill } = this;
+    this.buf = undefined;
+    this.lead = 0;
+    this.fill = 0;
+    if (buf && fill > lead) return buf.subarray(lead, fill);
+    if (buf) this.pool.give(buf);
+    return undefined;
+  }
+
+  /** Drops what is gathered (the stream failed): the buffer goes back to the pool. */
+  drop(): void {
+    if (this.buf) this.pool.give(this.buf);
+    this.buf = undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { chunksDone, DIRECT_ALIGN } from '@studiovault/hashing';
+import { ChunkGatherer, chunksDone, DIRECT_ALIGN } from '@studiovault/hashing';
 import { uploadBuffers } from './upload-buffers';
 
 /** Chunks queued before the socket is paused. */
@@ -17,9 +17,7 @@ const QUEUED_CHUNKS = 2;
  */
 export function coalescedBody(req: IncomingMessage): ReadableStream<Uint8Array> {
   const offset = Number(req.headers['upload-offset'] ?? 0);
-  let lead = Number.isSafeInteger(offset) && offset > 0 ? offset % DIRECT_ALIGN : 0;
-  let buf: Buffer | undefined;
-  let fill = lead;
+  const gathered = new ChunkGatherer(uploadBuffers, Number.isSafeInteger(offset) && offset > 0 ? offset % DIRECT_ALIGN : 0);
   let done = false;
   return new ReadableStream<Uint8Array>(
     {
@@ -31,27 +29,14 @@ export function coalescedBody(req: IncomingMessage): ReadableStream<Uint8Array> 
         };
         req.on('data', (chunk: Buffer) => {
           if (done) return;
-          let used = 0;
-          while (used < chunk.length) {
-            buf ??= uploadBuffers.take();
-            const n = chunk.copy(buf, fill, used);
-            fill += n;
-            used += n;
-            if (fill === buf.length) {
-              controller.enqueue(buf.subarray(lead));
-              buf = undefined;
-              lead = 0;
-              fill = 0;
-            }
-          }
+          for (const full of gathered.add(chunk)) controller.enqueue(full);
           chunksDone(chunk.length); // copied: Node's copy of the socket bytes is garbage now
           if ((controller.desiredSize ?? 1) <= 0) req.pause();
         });
         req.once('end', () =>
           finish(() => {
-            if (buf && fill > lead) controller.enqueue(buf.subarray(lead, fill));
-            else if (buf) uploadBuffers.give(buf);
-            buf = undefined;
+            const rest = gathered.rest();
+            if (rest) controller.enqueue(rest);
             controller.close();
           }),
         );
@@ -65,7 +50,7 @@ export function coalescedBody(req: IncomingMessage): ReadableStream<Uint8Array> 
       },
       cancel(reason) {
         done = true;
-        buf = undefined;
+        gathered.drop();
         req.destroy(reason instanceof Error ? reason : undefined);
       },
     },

@@ -7,8 +7,7 @@ import type { Readable } from 'node:stream';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
 import { restoreBuffers } from './restore-buffers';
-import { chunksDone, DIRECT_ALIGN, StagingFile } from '@studiovault/hashing';
-
+import { ChunkGatherer, chunksDone, DIRECT_ALIGN, StagingFile } from '@studiovault/hashing';
 
 export interface WriteOutcome {
   ok: boolean;
@@ -84,56 +83,40 @@ export class RestoreWriter {
     const hasher = expected.xxh64 ? new Xxh64() : createHash('sha256');
     let bytes = 0;
     let writing: Promise<void> | undefined;
-    let filling: Buffer | undefined;
+    const gathered = new ChunkGatherer(restoreBuffers);
     try {
       // Network chunks are small (16-64 KiB): gathered into aligned 1 MiB buffers, each written
       // with O_DIRECT (no page-cache copy, a cheap fsync) while the next one fills. A ranged
       // download hands over such buffers already filled: written as they are, without a copy.
-      let fill = 0;
       let position = 0;
-      const send = async (buf: Buffer, n: number) => {
+      const send = async (buf: Buffer) => {
         const at = position;
-        position += n;
+        position += buf.length;
         await writing;
-        writing = fh.write(buf, 0, n, at).then(() => restoreBuffers.give(buf));
-      };
-      const flush = async () => {
-        if (!filling || !fill) return;
-        const buf = filling;
-        const n = fill;
-        filling = undefined;
-        fill = 0;
-        await send(buf, n);
+        writing = fh.write(buf, 0, buf.length, at).then(() => restoreBuffers.give(buf));
       };
       for await (const chunk of body as AsyncIterable<Buffer>) {
         hasher.update(chunk);
         bytes += chunk.length;
         onBytes?.(chunk.length);
-        if (fill === 0 && position % DIRECT_ALIGN === 0 && chunk.byteOffset === 0 && restoreBuffers.owns(chunk)) {
-          await send(chunk, chunk.length);
+        if (gathered.pending === 0 && position % DIRECT_ALIGN === 0 && chunk.byteOffset === 0 && restoreBuffers.owns(chunk)) {
+          await send(chunk);
           continue;
         }
-        let used = 0;
-        while (used < chunk.length) {
-          filling ??= restoreBuffers.take();
-          const n = chunk.copy(filling, fill, used);
-          fill += n;
-          used += n;
-          if (fill === filling.length) await flush();
-        }
+        for (const full of gathered.add(chunk)) await send(full);
         if (restoreBuffers.owns(chunk)) restoreBuffers.give(chunk);
         else chunksDone(chunk.length);
       }
-      await flush();
+      const rest = gathered.rest();
+      if (rest) await send(rest);
       await writing;
       await fh.sync();
     } catch (err) {
+      gathered.drop();
       await writing?.catch(() => undefined);
       await fh.close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
       throw err;
-    } finally {
-      if (filling) restoreBuffers.give(filling);
     }
     await fh.close();
     const hash: WriteOutcome['hash'] =

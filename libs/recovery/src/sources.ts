@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { TargetsService } from '@studiovault/backup';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
-import { chunksDone } from '@studiovault/hashing';
+import { ChunkGatherer, chunksDone } from '@studiovault/hashing';
 import { VolumeFiles } from '@studiovault/ingest';
 import type { OffsiteTarget } from '@studiovault/offsite';
 import { restoreBuffers } from './restore-buffers';
@@ -123,25 +123,19 @@ const RANGES_IN_FLIGHT = 4;
  * enough to reach V8's old generation), and the writer writes these buffers as they are.
  */
 async function gather(stream: Readable): Promise<Buffer[]> {
+  const gathered = new ChunkGatherer(restoreBuffers);
   const out: Buffer[] = [];
-  let buf: Buffer | undefined;
-  let fill = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let used = 0;
-    while (used < chunk.length) {
-      buf ??= restoreBuffers.take();
-      const n = chunk.copy(buf, fill, used);
-      fill += n;
-      used += n;
-      if (fill === buf.length) {
-        out.push(buf);
-        buf = undefined;
-        fill = 0;
-      }
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      out.push(...gathered.add(chunk));
+      chunksDone(chunk.length);
     }
-    chunksDone(chunk.length);
+  } catch (err) {
+    gathered.drop();
+    throw err;
   }
-  if (buf) out.push(buf.subarray(0, fill));
+  const rest = gathered.rest();
+  if (rest) out.push(rest);
   return out;
 }
 
