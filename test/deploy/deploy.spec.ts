@@ -299,7 +299,7 @@ describe('Dockerfiles', () => {
       expect(entrypoint).toHaveLength(1);
       expect(JSON.parse(entrypoint[0].args)).toEqual(['/usr/bin/tini', '--']);
       const cmd = JSON.parse(instructionsOf(runtime, 'CMD')[0].args) as string[];
-      expect(cmd).toEqual(['node', 'dist/apps/api/src/main.js']);
+      expect(cmd).toEqual(['node', '--initial-old-space-size=128', 'dist/apps/api/src/main.js']);
       expect(runtime.instructions.some((i) => i.cmd === 'RUN' && /apt-get install[^&]*\btini\b/.test(i.args))).toBe(true);
     });
 
@@ -583,7 +583,7 @@ describe('docker-compose.yml', () => {
     expect(api.STUDIOVAULT_MIGRATIONS_RUN).toBe('true');
     expect(worker.STUDIOVAULT_MIGRATIONS_RUN).toBe('false');
     expect(api.NODE_ENV).toBe('production');
-    expect(services.worker.command).toEqual(['node', 'dist/apps/worker/src/main.js']);
+    expect(services.worker.command).toEqual(['node', '--initial-old-space-size=128', 'dist/apps/worker/src/main.js']);
     expect(services.worker.healthcheck).toMatchObject({ test: ['CMD', 'node', 'dist/apps/worker/src/healthcheck.js'] });
     expect(String((services.api.healthcheck as JsonObject).test)).toContain('/api/health');
     expect(envOf('web').STUDIOVAULT_API_UPSTREAM).toBe(`api:${api.PORT}`);
