@@ -168,16 +168,20 @@ export class JobQueue implements OnApplicationShutdown {
       boss.once('stopped', () => resolve());
       void boss.stop({ graceful: this.working, timeout: timeoutMs, wait: false });
     });
-    // pg-boss removes its stopped workers in a loop of its own, which checks them once a second:
-    // let it see every worker stopped (a worker stops when its job ends; a fetch that was in
-    // flight can still start one), so nothing of the queue still runs (or loads a module) once
-    // the caller (a test file, the process) has moved on. A process that exits right after
-    // (main's SIGTERM path) skips it.
+    const closedAt = Date.now();
+    // pg-boss removes its stopped workers in a loop of its own, which checks them once a second
+    // and loads a module each time it waits: let it see every worker stopped, so nothing of the
+    // queue still runs (or loads a module) once the caller (a test file, the process) has moved
+    // on. A worker stops when its job ends, or when its fetch returns; a fetch waiting for one of
+    // the queue's four connections (the worker slots poll through them) can outlast a fixed
+    // pause on a loaded machine, but fails at once when 'stopped' has closed the pool. So: no
+    // job running, and a second and a half since the pool closed and since the last job ended.
+    // A process that exits right after (main's SIGTERM path) skips it.
     if (this.working && options.settle !== false) {
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       const deadline = Date.now() + timeoutMs;
-      while (this.running > 0 && Date.now() < deadline) await sleep(50);
-      await sleep(Math.max(stopStarted + 1200, this.lastJobEnded + 1100) - Date.now());
+      const settled = () => this.running === 0 && Date.now() >= Math.max(stopStarted + 1200, closedAt + 1500, this.lastJobEnded + 1500);
+      while (Date.now() < deadline && !settled()) await sleep(50);
     }
     this.boss = undefined;
     this.started = undefined;
