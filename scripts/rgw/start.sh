@@ -93,7 +93,7 @@ osd_up() { ceph_ osd dump 2>/dev/null | grep -q '^osd\.0 up'; }
 start_gateway() {
   log "starting radosgw on $ENDPOINT"
   radosgw -c "$RGW_DIR/ceph.conf" -n client.rgw 9>&-
-  wait_for "radosgw" 45 curl -s -o /dev/null --max-time 1 "$ENDPOINT/"
+  wait_for "radosgw" 90 curl -s -o /dev/null --max-time 1 "$ENDPOINT/"
 }
 
 create_cluster() {
