@@ -39,7 +39,8 @@ export class AlignedBufferPool {
 
   /** Whether `view` lies in one of this pool's buffers (then its address ≡ its byteOffset mod 4096). */
   owns(view: Uint8Array): boolean {
-    return view.buffer instanceof ArrayBuffer && this.mine.has(view.buffer);
+    // No `instanceof ArrayBuffer`: a WebAssembly memory may come from another realm (Jest's sandbox).
+    return this.mine.has(view.buffer as ArrayBuffer);
   }
 
   /** Gives back the buffer `view` lies in; a view of other memory is ignored. */

@@ -6,8 +6,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
-import { restoreBuffers } from './restore-buffers';
 import { ChunkGatherer, chunksDone, DIRECT_ALIGN, StagingFile } from '@studiovault/hashing';
+import { restoreBuffers } from './restore-buffers';
 
 export interface WriteOutcome {
   ok: boolean;
