@@ -132,7 +132,7 @@ describe('off-site: the server is killed in the middle of a multipart upload', (
 
 describe('off-site: the gateway stops in the middle of a run and comes back', () => {
   // Its own Ceph cluster: stopping its gateway disturbs no other test file.
-  const rgwEnv = { RGW_DIR: join(tmpdir(), `studiovault-rgw-offsite-${process.pid}`), RGW_PORT: '7497' };
+  const rgwEnv = { RGW_DIR: join(tmpdir(), `studiovault-rgw-offsite-${process.pid}`), RGW_PORT: '7498' }; // its monitor takes 7499; s3.driver.spec's restart cluster has 7496-7497
   let rgw: Rgw;
   let t: IngestApp;
   let primary: string;
