@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   process.stdout.write(
     `\nStudioVault is running: http://${shown}:${config.port}/  (PORT=${config.port}; health: /api/health)\n` +
-      `  database: ${db.embedded ? `embedded Postgres under ${config.dataDir}` : 'DATABASE_URL'}\n` +
+      `  database: ${db.embedded ? `embedded Postgres in ${db.embedded.cluster.dataDir}` : 'DATABASE_URL'}\n` +
       `  portal:   ${webDir ? webDir : 'not built (npm run build:web)'}\n` +
       `  worker:   ${config.workerInProcess ? 'in this process' : 'separate (apps/worker)'}\n\n`,
   );
