@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { minimatch } from 'minimatch';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@studiovault/audit';
 import { TargetsService } from '@studiovault/backup';
 import { AppError, currentContext } from '@studiovault/common';
-import { ErrorCode } from '@studiovault/contracts';
+import { compileRestorePattern, ErrorCode, RestorePatternError, type RestoreMatcher } from '@studiovault/contracts';
 import { versionedPath } from '@studiovault/ingest';
 import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import { RestoreWriter } from './restore-writer';
@@ -14,7 +13,7 @@ import { AssetSources, type RestorableFile, type RestoreSource } from './sources
 export interface RestoreSelection {
   projectSlug: string;
   card?: string;
-  /** Matched against the path on the card ("DCIM/**\/*.CR3"). */
+  /** Matched against the path on the card ("DCIM/**\/*.CR3", "*.JPG"): compileRestorePattern's rule, as in the CLI. */
   path?: string;
   /** The files the project had at this time. */
   at?: Date;
@@ -58,6 +57,16 @@ export function restorePath(f: Pick<RestorableFile, 'cardLabel' | 'path' | 'vers
   return `${f.cardLabel}/${versionedPath(f.path.normalize('NFC'), f.version)}`;
 }
 
+/** A restore pattern, compiled; a bad one is the client's error (400 INVALID_RESTORE_PATTERN). */
+export function restorePattern(pattern: string): RestoreMatcher {
+  try {
+    return compileRestorePattern(pattern);
+  } catch (err) {
+    if (err instanceof RestorePatternError) throw new AppError(ErrorCode.InvalidRestorePattern, err.message, [`path: ${err.message}`]);
+    throw err;
+  }
+}
+
 /**
  * Restores: which files a selection means (a project, a card, a glob, as of a date), where each
  * is read from (the best healthy copy unless told), and restores into a folder on the NAS as a
@@ -78,6 +87,7 @@ export class RestoreService {
   }
 
   async plan(sel: RestoreSelection): Promise<RestorePlan> {
+    const matcher = sel.path === undefined ? null : restorePattern(sel.path);
     const [project] = await this.db.query(`SELECT id, slug, name, created_at FROM projects WHERE slug = $1`, [sel.projectSlug]);
     if (!project) throw new AppError(ErrorCode.NotFound, `No project "${sel.projectSlug}"`);
     if (sel.at && sel.at.getTime() < new Date(project.created_at).getTime())
@@ -115,9 +125,8 @@ export class RestoreService {
         ORDER BY cd.label, a.relative_path_nfc, a.version`,
       params,
     );
-    const match = sel.path ? (p: string) => minimatch(p, sel.path!, { dot: true }) : null;
     const files: RestorableFile[] = rows
-      .filter((r) => r.sha256 && (!match || match(r.relative_path.normalize('NFC')) || match(r.relative_path)))
+      .filter((r) => r.sha256 && (!matcher || matcher.matches(r.relative_path)))
       .map((r) => ({
         assetId: r.asset_id,
         cardId: r.card_id,
