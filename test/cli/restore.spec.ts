@@ -236,7 +236,7 @@ describe('studiovault restore (through the server)', () => {
     });
   });
 
-  it('--path selects the same files as the server\'s restore plan (the portal\'s): one rule, any case, a name at any depth', async () => {
+  it("--path selects the same files as the server's restore plan (the portal's): one rule, any case, a name at any depth", async () => {
     const cases: [string, number][] = [
       ['*.BIN', 3],
       ['*.bin', 3],

@@ -138,7 +138,7 @@ describe('restores only into allowed folders', () => {
     ['the mirror volume', () => mirror],
     ['a folder outside the allowed ones', () => join(outside, 'r')],
     ['a ".." escape from an allowed folder', () => `${allowed}/../${outside.split('/').pop()}/dotdot`],
-    ['an allowed folder\'s parent', () => join(allowed, '..')],
+    ["an allowed folder's parent", () => join(allowed, '..')],
   ])('refuses %s: 403 RESTORE_DESTINATION_NOT_ALLOWED, nothing written', async (_what, dest) => {
     const before = await restoreCount();
     const res = await start(dest());
@@ -232,8 +232,7 @@ describe('S3 target connection errors and secrets', () => {
   let hostile: Server;
   let endpoint: string;
   const PAGE = '<html><body><h1>Internal admin console</h1><p>db password: hunter2 at 10.1.2.3</p></body></html>';
-  const XML =
-    '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>internal-service-42 says: token=abcd1234</Message></Error>';
+  const XML = '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>internal-service-42 says: token=abcd1234</Message></Error>';
   let body = PAGE;
   let contentType = 'text/html';
   const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY';
@@ -263,7 +262,7 @@ describe('S3 target connection errors and secrets', () => {
 
   it.each([
     ['an HTML page', PAGE, 'text/html', /the endpoint answered HTTP 403/],
-    ['an S3 error whose message is the endpoint\'s text', XML, 'application/xml', /the endpoint answered HTTP 403 AccessDenied/],
+    ["an S3 error whose message is the endpoint's text", XML, 'application/xml', /the endpoint answered HTTP 403 AccessDenied/],
   ])('a check answered with %s: a short classified message, never the body, never the secret; audited', async (_w, b, type, wording) => {
     body = b;
     contentType = type;
@@ -285,7 +284,10 @@ describe('S3 target connection errors and secrets', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const res = await api().post('/api/targets').set(admin()).send(s3({ endpoint: `http://127.0.0.1:${port}` }));
+    const res = await api()
+      .post('/api/targets')
+      .set(admin())
+      .send(s3({ endpoint: `http://127.0.0.1:${port}` }));
     expect(res.status).toBe(422);
     expect(JSON.stringify(res.body)).toMatch(/ECONNREFUSED/);
   });

@@ -135,9 +135,9 @@ export class TargetsService {
       rotatesOffsite: input.kind === TargetKind.Disk ? (input.rotatesOffsite ?? false) : false,
       enabled: input.enabled ?? true,
     });
+    await this.assertNameFree(entity.name);
     const { settings, credentials } = await this.settingsFrom(input, undefined);
     entity.settings = settings as Record<string, unknown>;
-    await this.assertNameFree(entity.name);
     const id = (await this.db.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
     entity.id = id;
     entity.credentialsEncrypted = credentials ? this.credentialsBox().seal(credentials as Record<string, string>, id) : null;
@@ -249,7 +249,8 @@ export class TargetsService {
     );
     const ok = targetUsable(target.immutable, test);
     await this.db.getRepository(OffsiteTargetEntity).update(id, { lastTestAt: new Date(), lastTestOk: ok, lastTestReport: test });
-    if (!ok) await this.audit.record('target.test.failed', { type: 'offsite_target', id }, { name: target.name, failed: failedChecks(test) });
+    if (!ok)
+      await this.audit.record('target.test.failed', { type: 'offsite_target', id }, { name: target.name, failed: failedChecks(test) });
     return test;
   }
 
@@ -461,16 +462,24 @@ export class TargetsService {
     const real = await realpath(file).catch(() => null);
     if (!isSameOrInside(dir, resolve(file)) || (real && !isSameOrInside(dir, real)))
       return `${file} is not in the key folder ${this.config.folders.keyDir} (STUDIOVAULT_KEY_DIR); key files are read only from there`;
-    if (!real || !(await readFile(real, 'utf8').then(
-      () => true,
-      () => false,
-    )))
+    if (
+      !real ||
+      !(await readFile(real, 'utf8').then(
+        () => true,
+        () => false,
+      ))
+    )
       return `cannot read ${file} on the server`;
     return null;
   }
 
   /** Runs an admin's target change; a refusal is audited (who tried what, and why) before it is answered. */
-  private async auditedFailure<T>(action: string, id: string | undefined, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  private async auditedFailure<T>(
+    action: string,
+    id: string | undefined,
+    details: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await fn();
     } catch (err) {

@@ -29,13 +29,18 @@ describe('restore patterns', () => {
   });
 
   it('select a whole folder by its path (with or without a trailing "/" or "/**")', () => {
-    for (const p of ['DCIM/101CANON', 'DCIM/101CANON/', 'DCIM/101CANON/**', 'dcim/101*']) expect(select(p)).toEqual(['DCIM/101CANON/sub/deep/A.cr3']);
+    for (const p of ['DCIM/101CANON', 'DCIM/101CANON/', 'DCIM/101CANON/**', 'dcim/101*'])
+      expect(select(p)).toEqual(['DCIM/101CANON/sub/deep/A.cr3']);
   });
 
   it('know character classes, negation and escapes', () => {
     expect(select('IMG_000[2-9].*')).toEqual(['DCIM/100CANON/IMG_0002.jpg']);
     expect(select('IMG_000[!2].jpg')).toEqual(['DCIM/100CANON/IMG_0001.JPG']);
-    expect(select('*.[cm][rp][34]')).toEqual(['DCIM/100CANON/IMG_0001.CR3', 'DCIM/101CANON/sub/deep/A.cr3', 'PRIVATE/M4ROOT/CLIP/C0001.MP4']);
+    expect(select('*.[cm][rp][34]')).toEqual([
+      'DCIM/100CANON/IMG_0001.CR3',
+      'DCIM/101CANON/sub/deep/A.cr3',
+      'PRIVATE/M4ROOT/CLIP/C0001.MP4',
+    ]);
     expect(select('IMG \\[1\\].jpg')).toEqual(['IMG [1].jpg']);
     expect(select('notes\\(1\\).txt')).toEqual(['notes(1).txt']);
     expect(restorePatternsSelect([compileRestorePattern('*.MP4'), compileRestorePattern('*.CR3')], 'a/b.cr3')).toBe(true);
@@ -65,12 +70,19 @@ describe('restore patterns', () => {
   it('take time linear in the path whatever the pattern (no backtracking)', () => {
     const name = `DCIM/${'a'.repeat(30)}`;
     // What froze the server with minimatch's RegExp: groups that can split the a's many ways.
-    for (const pattern of ['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', '**/*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b', '*a*a*a*a*a*b']) {
+    for (const pattern of [
+      '*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b',
+      '**/*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b',
+      '*a*a*a*a*a*b',
+    ]) {
       const m = compileRestorePattern(pattern);
       const t0 = performance.now();
       expect(m.matches(name)).toBe(false);
-      expect(m.matches(`${'a/'.repeat(200)}${'a'.repeat(2000)}`)).toBe(false);
       expect(performance.now() - t0).toBeLessThan(50);
+      // A backtracking matcher would need longer than the universe's age for this one.
+      const t1 = performance.now();
+      expect(m.matches(`${'a/'.repeat(200)}${'a'.repeat(2000)}`)).toBe(false);
+      expect(performance.now() - t1).toBeLessThan(1000);
     }
     // The issue's patterns (three and five groups) are refused at once, never run.
     for (const pattern of ['+(a|aa)+(a|aa)+(a|aa)b', '+(a|aa)+(a|aa)+(a|aa)+(a|aa)+(a|aa)b']) {

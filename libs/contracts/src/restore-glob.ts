@@ -80,7 +80,10 @@ export function compileRestorePattern(pattern: string): RestoreMatcher {
       continue;
     }
     if ('+@!*?'.includes(c) && chars[i + 1] === '(')
-      throw new RestorePatternError(pattern, `"${c}(" is extended-glob syntax, which is not supported (write "${c}\\(" for the characters)`);
+      throw new RestorePatternError(
+        pattern,
+        `"${c}(" is extended-glob syntax, which is not supported (write "${c}\\(" for the characters)`,
+      );
     if (c === '{' || c === '}')
       throw new RestorePatternError(pattern, `braces are not supported (write "\\${c}" for the character; give several patterns instead)`);
     if (c === '*') {
@@ -124,7 +127,8 @@ export function compileRestorePattern(pattern: string): RestoreMatcher {
     tokens.push({ kind: 'char', ch: fold(c) });
   }
   // "DCIM/" means the folder.
-  while (tokens.length && tokens[tokens.length - 1].kind === 'char' && (tokens[tokens.length - 1] as { ch: string }).ch === '/') tokens.pop();
+  while (tokens.length && tokens[tokens.length - 1].kind === 'char' && (tokens[tokens.length - 1] as { ch: string }).ch === '/')
+    tokens.pop();
   if (!tokens.length) throw new RestorePatternError(pattern, 'it matches nothing');
   return { pattern, matches: (path: string) => run(tokens, path) };
 }
@@ -187,7 +191,7 @@ function run(tokens: readonly Token[], rawPath: string): boolean {
   // Sparse sets (a list plus a stamp per state): a step costs the live states, not the pattern's length.
   let cur = new Int32Array(size);
   let nxt = new Int32Array(size);
-  let curLen = 0;
+  let curLen: number;
   let nxtLen = 0;
   const stamp = new Uint32Array(size);
   let gen = 1;

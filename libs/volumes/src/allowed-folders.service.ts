@@ -54,7 +54,9 @@ export class AllowedFoldersService {
   async check(use: FolderUse, requested: string): Promise<AllowedFolder> {
     const w = WORDS[use];
     const refuse = (why: string): never => {
-      throw new AppError(w.code, `${w.what} may not go to ${JSON.stringify(requested)}: ${why}. Nothing was written.`, [`${w.field}: ${why}`]);
+      throw new AppError(w.code, `${w.what} may not go to ${JSON.stringify(requested)}: ${why}. Nothing was written.`, [
+        `${w.field}: ${why}`,
+      ]);
     };
     if (typeof requested !== 'string' || !isAbsolute(requested)) refuse('it is not an absolute path');
     if (requested.includes('\0')) refuse('it contains a NUL character');
@@ -72,7 +74,8 @@ export class AllowedFoldersService {
       if (dirname(existing) === existing) break;
       existing = dirname(existing);
     }
-    if (use === 'diskTarget' && existing !== lexical) refuse('the folder does not exist (mount the drive or share first; it is never created)');
+    if (use === 'diskTarget' && existing !== lexical)
+      refuse('the folder does not exist (mount the drive or share first; it is never created)');
     const real = join(await realpath(existing), relative(existing, lexical));
     const system = systemFolderProblem(real);
     if (system) refuse(system);
@@ -103,7 +106,11 @@ export class AllowedFoldersService {
         if (err.code !== 'EEXIST') throw err;
       });
       const st = await lstat(at);
-      if (st.isSymbolicLink() || !st.isDirectory() || !isSameOrInside(folder.root, await realpath(at)))
+      if (!st.isSymbolicLink() && !st.isDirectory())
+        throw new AppError(ErrorCode.ValidationFailed, `Cannot write to ${folder.path}: ${at} is a file, not a folder`, [
+          `${w.field}: not writable`,
+        ]);
+      if (st.isSymbolicLink() || !isSameOrInside(folder.root, await realpath(at)))
         throw new AppError(w.code, `${w.what} may not go to ${folder.path}: ${at} is not a plain folder. Nothing was written.`, [
           `${w.field}: ${at} is a link or a file`,
         ]);
@@ -123,7 +130,8 @@ export class AllowedFoldersService {
     const out: string[] = [];
     for (const root of configured) {
       // The default restore folder lives under the data folder: made on first use. Others are the admin's to make.
-      if (use === 'restore' && root === resolve(this.config.dataDir, 'restores')) await mkdir(root, { recursive: true }).catch(() => undefined);
+      if (use === 'restore' && root === resolve(this.config.dataDir, 'restores'))
+        await mkdir(root, { recursive: true }).catch(() => undefined);
       const real = await realpath(root).catch(() => null);
       if (real && !systemFolderProblem(real)) out.push(real);
     }
