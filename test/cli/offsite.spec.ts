@@ -100,9 +100,16 @@ beforeAll(async () => {
   cliPath = buildCli(join(work, 'bin'));
   primary = await mkdtemp(join(tmpdir(), 'sv-cli-offsite-primary-')); // ext4
   mirror = await mkdtemp('/dev/shm/sv-cli-offsite-mirror-'); // tmpfs: another device
-  diskTarget = join(work, 'usb-drive'); // created by the server when the target is added
+  diskTarget = join(work, 'usb-drive'); // a mounted drive: the server never creates a disk target's folder
+  await mkdir(diskTarget);
   configFile = join(work, 'conf', 'config.json');
-  t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror });
+  // Disk targets and server-side key files only under the work dir.
+  t = await startIngestApp({
+    STUDIOVAULT_PRIMARY_ROOT: primary,
+    STUDIOVAULT_MIRROR_ROOT: mirror,
+    STUDIOVAULT_DISK_TARGET_ROOTS: work,
+    STUDIOVAULT_KEY_DIR: work,
+  });
   const admin = { type: 'bearer' as const };
   await t.http().post('/api/projects').auth(t.admin, admin).send({ name: 'Offsite CLI', slug: PROJECT, type: 'wedding' }).expect(201);
   // The run under test is the one the CLI starts, not the one a verified card starts on its own.

@@ -150,7 +150,12 @@ beforeAll(async () => {
   primary = await mkdtemp(join(tmpdir(), 'sv-cli-restore-primary-'));
   mirror = await mkdtemp('/dev/shm/sv-cli-restore-mirror-');
   diskTarget = join(work, 'usb-drive');
-  const app = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror });
+  await mkdir(diskTarget); // a mounted drive: the server never creates a disk target's folder
+  const app = await startIngestApp({
+    STUDIOVAULT_PRIMARY_ROOT: primary,
+    STUDIOVAULT_MIRROR_ROOT: mirror,
+    STUDIOVAULT_DISK_TARGET_ROOTS: work,
+  });
   t = app;
   const admin = { Authorization: `Bearer ${app.admin}` };
   const api = () => app.http();

@@ -125,7 +125,8 @@ beforeAll(async () => {
   primary = await mkdtemp(join(tmpdir(), 'sv-cli-restore-primary-')); // ext4
   mirror = await mkdtemp('/dev/shm/sv-cli-restore-mirror-'); // tmpfs: another device
   configFile = join(work, 'conf', 'config.json');
-  t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror });
+  // Disk targets only under the work dir (the drill tests' "USB drive" is a folder there).
+  t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror, STUDIOVAULT_DISK_TARGET_ROOTS: work });
   // Off-site runs only when a test starts one.
   const settings = (await t.http().get('/api/backup/settings').auth(t.admin, admin).expect(200)).body;
   await t
@@ -233,6 +234,32 @@ describe('studiovault restore (through the server)', () => {
       code: 'NOTHING_TO_RESTORE',
       message: `no file of ${PROJECT} (card(s) A001, B002) matches --path *.CR3`,
     });
+  });
+
+  it("--path selects the same files as the server's restore plan (the portal's): one rule, any case, a name at any depth", async () => {
+    const cases: [string, number][] = [
+      ['*.BIN', 3],
+      ['*.bin', 3],
+      ['100canon', 3],
+      ['private/**/*.XML', 1],
+      ['DCIM/*/IMG_000?.*', 3],
+    ];
+    for (const [pattern, count] of cases) {
+      const plan = await t.http().get(`/api/projects/${PROJECT}/restore-plan`).query({ path: pattern }).auth(t.admin, admin).expect(200);
+      const server = plan.body.files.map((f: { restorePath: string }) => f.restorePath).sort();
+      expect({ pattern, n: server.length }).toEqual({ pattern, n: count });
+      const to = freshDir();
+      const run = await cli(['restore', PROJECT, '--path', pattern, '--to', to, '--json']);
+      expect({ pattern, code: run.code }).toEqual({ pattern, code: 0 });
+      expect(await tree(to)).toEqual(server);
+    }
+    // A pattern that is not one: the server says 400 INVALID_RESTORE_PATTERN, the CLI a usage error before it connects.
+    const bad = '+(a|aa)+(a|aa)+(a|aa)b';
+    const res = await t.http().get(`/api/projects/${PROJECT}/restore-plan`).query({ path: bad }).auth(t.admin, admin).expect(400);
+    expect(res.body.code).toBe('INVALID_RESTORE_PATTERN');
+    const run = await cli(['restore', PROJECT, '--path', bad, '--to', freshDir()]);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(run.stderr).toMatch(/extended-glob syntax/);
   });
 
   it('--from mirror reads every file from the mirror volume', async () => {
@@ -491,6 +518,7 @@ describe('studiovault drill', () => {
 
   it('after a backup to a disk target: drill run --wait --json passes with zero errors; drill list shows it', async () => {
     diskTarget = join(work, 'usb-drive');
+    await mkdir(diskTarget); // a disk target is a drive already mounted: never created
     await t.http().post('/api/targets').auth(t.admin, admin).send({ kind: 'disk', name: 'USB', path: diskTarget }).expect(201);
     const backup = await cli(['backup', 'run', '--wait', '--json']);
     expect(backup.code).toBe(0);

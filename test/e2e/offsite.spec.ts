@@ -100,6 +100,7 @@ describe('off-site backup in the web portal (built SPA, real API with its worker
       STUDIOVAULT_DATA_DIR: dataDir,
       STUDIOVAULT_PRIMARY_ROOT: join(dataDir, 'primary'),
       STUDIOVAULT_MIRROR_ROOT: mirror,
+      STUDIOVAULT_DISK_TARGET_ROOTS: diskDir,
     });
     ({ server, browser, baseUrl } = portal);
 

@@ -92,6 +92,8 @@ describe('restore drills, restores and retention in the web portal (built SPA, r
       STUDIOVAULT_DATA_DIR: dataDir,
       STUDIOVAULT_PRIMARY_ROOT: join(dataDir, 'primary'),
       STUDIOVAULT_MIRROR_ROOT: mirror,
+      STUDIOVAULT_RESTORE_ROOTS: restoreRoot,
+      STUDIOVAULT_DISK_TARGET_ROOTS: diskDir,
     });
     ({ server, browser, baseUrl } = portal);
 

@@ -78,7 +78,13 @@ describe('restore, restore drills, retention and expiry', () => {
     primary = await mkdtemp(join(tmpdir(), 'sv-rec-primary-'));
     mirror = await mkdtemp('/dev/shm/sv-rec-mirror-');
     scratch = await mkdtemp(join(tmpdir(), 'sv-rec-scratch-'));
-    t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror });
+    t = await startIngestApp({
+      STUDIOVAULT_PRIMARY_ROOT: primary,
+      STUDIOVAULT_MIRROR_ROOT: mirror,
+      // Restores and the disk target go under the scratch folder, the only one allowed.
+      STUDIOVAULT_RESTORE_ROOTS: scratch,
+      STUDIOVAULT_DISK_TARGET_ROOTS: scratch,
+    });
     db = t.app.get(DataSource);
     bucket = await rgw.bucket();
     s3Target = (
@@ -229,6 +235,7 @@ describe('restore, restore drills, retention and expiry', () => {
 
     it('catches an off-site copy whose content no longer matches its hash (a damaged object on a disk target)', async () => {
       const disk = join(scratch, 'usb');
+      mkdirSync(disk); // a mounted drive: the server never creates a disk target's folder
       const target = (await api().post('/api/targets').set(admin()).send({ name: 'usb', kind: 'disk', path: disk }).expect(201)).body
         .target;
       await api().patch(`/api/targets/${s3Target}`).set(admin()).send({ enabled: false }).expect(200);

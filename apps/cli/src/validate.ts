@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { SLUG_PATTERN } from '@studiovault/contracts';
+import { compileRestorePattern, SLUG_PATTERN } from '@studiovault/contracts';
 
 /**
  * Checks of what the user typed, done on the workstation where it is cheap; the server checks
@@ -65,6 +65,12 @@ export function option<T>(check: (raw: string) => T): (raw: string) => T {
       throw new InvalidArgumentError((err as Error).message);
     }
   };
+}
+
+/** A --path restore pattern: the server's rule (compileRestorePattern), checked early; kept as typed. */
+export function restorePatternArg(raw: string): string {
+  compileRestorePattern(raw);
+  return raw;
 }
 
 /** A card label (a folder name on the NAS): the rules of the server's parseCardLabel, checked early. */

@@ -538,6 +538,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/settings/allowed-folders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The folders on the server that restores may go into and disk targets may be in (STUDIOVAULT_RESTORE_ROOTS, STUDIOVAULT_DISK_TARGET_ROOTS) */
+        get: operations["getAllowedFolders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings/mhl-hash-format": {
         parameters: {
             query?: never;
@@ -790,6 +807,12 @@ export interface components {
         AcceptInviteDto: {
             password: string;
             token: string;
+        };
+        AllowedFoldersDto: {
+            /** @description Disk targets are existing folders at or below these (empty: no disk targets) */
+            diskTargetRoots: string[];
+            /** @description Restores into NAS folders go only into these folders or below them */
+            restoreRoots: string[];
         };
         AnnounceCardDto: {
             /** @description Bytes on the card: a card that does not fit on both volumes is refused */
@@ -1081,7 +1104,7 @@ export interface components {
             id: string;
         };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "TARGET_NOT_FOUND" | "NO_HEALTHY_COPY" | "TARGET_NAME_TAKEN" | "TARGET_PREFLIGHT_FAILED" | "TARGET_CREDENTIALS_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "TARGET_NOT_FOUND" | "NO_HEALTHY_COPY" | "TARGET_NAME_TAKEN" | "TARGET_PREFLIGHT_FAILED" | "TARGET_CREDENTIALS_UNAVAILABLE" | "INVALID_RESTORE_PATTERN" | "RESTORE_DESTINATION_NOT_ALLOWED" | "TARGET_PATH_NOT_ALLOWED" | "TARGET_SECRET_REQUIRED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
         ErrorDto: {
             code: components["schemas"]["ErrorCode"];
             details?: string[];
@@ -1350,7 +1373,7 @@ export interface components {
             destination: string;
             /** @enum {string} */
             from?: "primary" | "mirror" | "offsite";
-            /** @description Glob on the path on the card */
+            /** @description A restore pattern on the path on the card, any case: without "/" a file or folder name at any depth (*.JPG), with "/" the path from the card (DCIM/**\/*.CR3); * ? [a-z] **; no extended globs or braces; at most 512 characters and 32 wildcards (else 400 INVALID_RESTORE_PATTERN) */
             path?: string;
             /** @description Project slug */
             project: string;
@@ -3321,7 +3344,7 @@ export interface operations {
             query?: {
                 /** @description One card, by label */
                 card?: string;
-                /** @description A glob on the path on the card, e.g. DCIM/**\/*.CR3 */
+                /** @description A restore pattern on the path on the card, any case: without "/" a file or folder name at any depth (*.JPG), with "/" the path from the card (DCIM/**\/*.CR3); * ? [a-z] **; no extended globs or braces; at most 512 characters and 32 wildcards (else 400 INVALID_RESTORE_PATTERN) */
                 path?: string;
                 /** @description The files the project had at this time */
                 at?: string;
@@ -3630,6 +3653,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getAllowedFolders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowedFoldersDto"];
+                };
             };
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
             400: {

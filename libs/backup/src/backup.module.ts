@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@studiovault/audit';
+import { VolumesModule } from '@studiovault/volumes';
 import { BackupService } from './backup.service';
 import { TargetsService } from './targets.service';
 
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, VolumesModule],
   providers: [TargetsService, BackupService],
   exports: [TargetsService, BackupService],
 })

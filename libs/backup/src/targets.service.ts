@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@studiovault/audit';
 import { AppError } from '@studiovault/common';
 import { OffsiteTargetEntity, isUniqueViolation } from '@studiovault/catalog';
-import { AppConfig, CONFIG } from '@studiovault/config';
+import { AppConfig, CONFIG, isSameOrInside } from '@studiovault/config';
 import { ErrorCode, LockMode, TargetKind } from '@studiovault/contracts';
 import {
   DiskTarget,
@@ -17,6 +17,7 @@ import {
   Secret,
   type OffsiteTarget,
 } from '@studiovault/offsite';
+import { AllowedFoldersService } from '@studiovault/volumes';
 import { CredentialsBox } from './credentials-box';
 
 export interface TargetInput {
@@ -92,6 +93,7 @@ export class TargetsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
+    private readonly folders: AllowedFoldersService,
   ) {}
 
   private credentialsBox(): CredentialsBox {
@@ -120,6 +122,10 @@ export class TargetsService {
   }
 
   async create(input: TargetInput): Promise<TestedTarget> {
+    return this.auditedFailure('target.create.failed', undefined, { name: input.name, kind: input.kind }, () => this.createChecked(input));
+  }
+
+  private async createChecked(input: TargetInput): Promise<TestedTarget> {
     const immutable = input.immutable ?? input.kind === TargetKind.S3;
     const entity = this.db.getRepository(OffsiteTargetEntity).create({
       name: input.name.trim(),
@@ -129,9 +135,9 @@ export class TargetsService {
       rotatesOffsite: input.kind === TargetKind.Disk ? (input.rotatesOffsite ?? false) : false,
       enabled: input.enabled ?? true,
     });
+    await this.assertNameFree(entity.name);
     const { settings, credentials } = await this.settingsFrom(input, undefined);
     entity.settings = settings as Record<string, unknown>;
-    await this.assertNameFree(entity.name);
     const id = (await this.db.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
     entity.id = id;
     entity.credentialsEncrypted = credentials ? this.credentialsBox().seal(credentials as Record<string, string>, id) : null;
@@ -157,8 +163,29 @@ export class TargetsService {
 
   async update(id: string, input: Partial<TargetInput>): Promise<TestedTarget> {
     const current = await this.get(id);
+    return this.auditedFailure(
+      'target.update.failed',
+      id,
+      { name: current.name, changed: Object.keys(stripUndefined(input)).filter((k) => k !== 'secretAccessKey' && k !== 'accessKeyId') },
+      () => this.updateChecked(current, input),
+    );
+  }
+
+  private async updateChecked(current: OffsiteTargetEntity, input: Partial<TargetInput>): Promise<TestedTarget> {
+    const id = current.id;
     if (input.kind && input.kind !== current.kind)
       throw new AppError(ErrorCode.ValidationFailed, 'A target cannot change its kind; add a new target instead', ['kind: cannot change']);
+    // A stored secret goes only where it went before: a new endpoint, bucket or region needs the secret again.
+    const before = current.settings as TargetSettings;
+    const moved = (['endpoint', 'bucket', 'region'] as const).filter(
+      (k) => input[k] !== undefined && (input[k] || undefined) !== (before[k] || undefined),
+    );
+    if (current.kind === TargetKind.S3 && moved.length && input.secretAccessKey === undefined && !input.secretAccessKeyFile)
+      throw new AppError(
+        ErrorCode.TargetSecretRequired,
+        `Changing the ${moved.join(', ')} of target "${current.name}" needs its secret access key again (secretAccessKey or secretAccessKeyFile): a stored key is only sent where it was meant to go`,
+        moved.map((k) => `${k}: changed; secretAccessKey: required`),
+      );
     const oldCredentials = (await this.storedCredentials(current)) ?? undefined;
     const merged: TargetInput = { ...this.inputOf(current), ...stripUndefined(input), kind: current.kind };
     const { settings, credentials } = await this.settingsFrom(merged, oldCredentials);
@@ -217,10 +244,13 @@ export class TargetsService {
   /** Runs the preflight of a saved target and records it. */
   async test(id: string): Promise<PreflightReport> {
     const target = await this.get(id);
-    const test = await this.preflightOf(target, await this.storedCredentials(target));
-    await this.db
-      .getRepository(OffsiteTargetEntity)
-      .update(id, { lastTestAt: new Date(), lastTestOk: targetUsable(target.immutable, test), lastTestReport: test });
+    const test = await this.auditedFailure('target.test.failed', id, { name: target.name }, async () =>
+      this.preflightOf(target, await this.storedCredentials(target)),
+    );
+    const ok = targetUsable(target.immutable, test);
+    await this.db.getRepository(OffsiteTargetEntity).update(id, { lastTestAt: new Date(), lastTestOk: ok, lastTestReport: test });
+    if (!ok)
+      await this.audit.record('target.test.failed', { type: 'offsite_target', id }, { name: target.name, failed: failedChecks(test) });
     return test;
   }
 
@@ -314,7 +344,9 @@ export class TargetsService {
     if (input.kind === TargetKind.Disk) {
       if (!input.path || !isAbsolute(input.path)) problems.push('path: an absolute folder on the server is required');
       if (problems.length) throw new AppError(ErrorCode.ValidationFailed, 'The disk target is incomplete', problems);
-      return { settings: { path: input.path }, credentials: null };
+      // Only an existing folder under the disk-target roots, symlinks resolved (kept resolved).
+      const folder = await this.folders.check('diskTarget', input.path!);
+      return { settings: { path: folder.path }, credentials: null };
     }
     if (input.endpoint) {
       try {
@@ -337,10 +369,10 @@ export class TargetsService {
     if (!secretAccessKey && !input.secretAccessKeyFile) problems.push('secretAccessKey: required (or secretAccessKeyFile)');
     if (input.secretAccessKeyFile) {
       if (!isAbsolute(input.secretAccessKeyFile)) problems.push('secretAccessKeyFile: an absolute path on the server');
-      else
-        await readFile(input.secretAccessKeyFile, 'utf8').catch(() =>
-          problems.push(`secretAccessKeyFile: cannot read ${input.secretAccessKeyFile} on the server`),
-        );
+      else {
+        const why = await this.keyFileProblem(input.secretAccessKeyFile);
+        if (why) problems.push(`secretAccessKeyFile: ${why}`);
+      }
     }
     if (problems.length) throw new AppError(ErrorCode.ValidationFailed, 'The S3 target is incomplete', problems);
     const settings: TargetSettings = stripUndefined({
@@ -385,6 +417,8 @@ export class TargetsService {
   private async resolve(t: OffsiteTargetEntity, credentials: StoredCredentials | null): Promise<StoredCredentials | null> {
     const file = (t.settings as TargetSettings).secretAccessKeyFile;
     if (t.kind !== TargetKind.S3 || !file) return credentials;
+    const why = await this.keyFileProblem(file);
+    if (why) throw new AppError(ErrorCode.TargetCredentialsUnavailable, `Target "${t.name}": its secret key file ${why}`);
     let secret: string;
     try {
       secret = (await readFile(file, 'utf8')).trim();
@@ -422,12 +456,47 @@ export class TargetsService {
     );
   }
 
+  /** Why a secret key file may not be read (outside STUDIOVAULT_KEY_DIR, through a link out of it, unreadable), or null. */
+  private async keyFileProblem(file: string): Promise<string | null> {
+    const dir = await realpath(this.config.folders.keyDir).catch(() => resolve(this.config.folders.keyDir));
+    const real = await realpath(file).catch(() => null);
+    if (!isSameOrInside(dir, resolve(file)) || (real && !isSameOrInside(dir, real)))
+      return `${file} is not in the key folder ${this.config.folders.keyDir} (STUDIOVAULT_KEY_DIR); key files are read only from there`;
+    if (
+      !real ||
+      !(await readFile(real, 'utf8').then(
+        () => true,
+        () => false,
+      ))
+    )
+      return `cannot read ${file} on the server`;
+    return null;
+  }
+
+  /** Runs an admin's target change; a refusal is audited (who tried what, and why) before it is answered. */
+  private async auditedFailure<T>(
+    action: string,
+    id: string | undefined,
+    details: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : ErrorCode.Internal;
+      const message = err instanceof AppError ? err.message : 'internal error';
+      await this.audit
+        .record(action, id ? { type: 'offsite_target', id } : undefined, { ...details, code, message: message.slice(0, 500) })
+        .catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** A folder becomes a disk target once (its lock setting is fixed then), like creating a bucket. */
   private async prepareDiskFolder(path: string, objectLock: boolean): Promise<void> {
     const marker = await stat(`${path}/studiovault-target.json`).catch(() => null);
     if (marker) return;
     const entries = await readdir(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [] as string[];
       throw new AppError(ErrorCode.ValidationFailed, `Cannot read ${path} on the server: ${err.code}`, [`path: ${err.code}`]);
     });
     if (entries.some((e) => !e.startsWith('.') && e !== 'lost+found'))
@@ -444,6 +513,10 @@ export class TargetsService {
       );
     }
   }
+}
+
+function failedChecks(report: PreflightReport): string[] {
+  return report.checks.filter((c) => c.status === 'failed').map((c) => `${c.name}: ${c.detail}`.slice(0, 300));
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -6,6 +6,8 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.ValidationFailed:
     case ErrorCode.MalformedJson:
     case ErrorCode.InvalidPath:
+    case ErrorCode.InvalidRestorePattern:
+    case ErrorCode.TargetSecretRequired:
       return 400;
     case ErrorCode.PayloadTooLarge:
       return 413;
@@ -24,6 +26,8 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.CsrfTokenInvalid:
     case ErrorCode.Forbidden:
     case ErrorCode.InviteInvalid:
+    case ErrorCode.RestoreDestinationNotAllowed:
+    case ErrorCode.TargetPathNotAllowed:
       return 403;
     case ErrorCode.TooManyRequests:
       return 429;

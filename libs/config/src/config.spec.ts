@@ -36,6 +36,36 @@ describe('configuration', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
+  it('allows restores under <data>/restores and no disk target by default; reads lists separated by commas or colons', () => {
+    const d = loadConfig({ STUDIOVAULT_DATA_DIR: '/srv/sv' });
+    expect(d.folders).toEqual({ restoreRoots: ['/srv/sv/restores'], diskTargetRoots: [], keyDir: '/srv/sv/keys' });
+    const c = loadConfig({
+      STUDIOVAULT_DATA_DIR: '/srv/sv',
+      STUDIOVAULT_RESTORE_ROOTS: '/volume1/restores, /mnt/restore//',
+      STUDIOVAULT_DISK_TARGET_ROOTS: '/mnt/usb:/media',
+      STUDIOVAULT_KEY_DIR: '/run/secrets',
+    });
+    expect(c.folders).toEqual({
+      restoreRoots: ['/volume1/restores', '/mnt/restore'],
+      diskTargetRoots: ['/mnt/usb', '/media'],
+      keyDir: '/run/secrets',
+    });
+  });
+
+  it.each([
+    [{ STUDIOVAULT_RESTORE_ROOTS: 'restores' }, /STUDIOVAULT_RESTORE_ROOTS: restores is not an absolute path/],
+    [{ STUDIOVAULT_RESTORE_ROOTS: '/' }, /STUDIOVAULT_RESTORE_ROOTS: \/ cannot hold .*root of the file system/],
+    [{ STUDIOVAULT_RESTORE_ROOTS: '/mnt/r,/etc' }, /STUDIOVAULT_RESTORE_ROOTS: \/etc cannot hold .*system folder/],
+    [{ STUDIOVAULT_DISK_TARGET_ROOTS: '/root/usb' }, /STUDIOVAULT_DISK_TARGET_ROOTS: \/root\/usb cannot hold .*system folder \(\/root\)/],
+    [{ STUDIOVAULT_PRIMARY_ROOT: '/pools/primary', STUDIOVAULT_RESTORE_ROOTS: '/pools' }, /\/pools holds the volume \/pools\/primary/],
+    [
+      { STUDIOVAULT_MIRROR_ROOT: '/pools/mirror', STUDIOVAULT_DISK_TARGET_ROOTS: '/pools/mirror/usb' },
+      /is inside the volume \/pools\/mirror/,
+    ],
+  ])('refuses folder roots %j', (env, message) => {
+    expect(() => loadConfig({ STUDIOVAULT_DATA_DIR: '/srv/sv', ...env } as NodeJS.ProcessEnv)).toThrow(message);
+  });
+
   it('reads _FILE secrets and never puts a secret in its error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sv-config-'));
     writeFileSync(join(dir, 'key'), 'k'.repeat(40) + '\n');

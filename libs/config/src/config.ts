@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { envVarMetadata } from './env-var.decorator';
 import { EnvironmentVariables } from './environment';
+import { isSameOrInside, parseFolderList, systemFolderProblem } from './folders';
 
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -16,6 +17,15 @@ export interface AppConfig {
   database: { url?: string; runMigrations: boolean; embeddedPort: number };
   dataDir: string;
   volumes: { primaryRoot: string; mirrorRoot: string; spaceMarginBytes: number };
+  /** Where the server may write what an admin points it at (checked again, with symlinks resolved, at each use). */
+  folders: {
+    /** Restores into NAS folders go only into these or below them. */
+    restoreRoots: string[];
+    /** Disk targets are only folders at or below these. */
+    diskTargetRoots: string[];
+    /** S3 targets' secret key files are read only from here. */
+    keyDir: string;
+  };
   security: {
     secretKey?: string;
     cookieSecure: boolean;
@@ -80,6 +90,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('STUDIOVAULT_ADMIN_EMAIL is set but STUDIOVAULT_ADMIN_PASSWORD is not');
   }
   const dataDir = resolve(vars.STUDIOVAULT_DATA_DIR ?? './data');
+  const primaryRoot = resolve(vars.STUDIOVAULT_PRIMARY_ROOT ?? resolve(dataDir, 'volumes/primary'));
+  const mirrorRoot = resolve(vars.STUDIOVAULT_MIRROR_ROOT ?? resolve(dataDir, 'volumes/mirror'));
+  const folderRoots = (name: string, raw: string | undefined, fallback: string[]): string[] => {
+    const roots = raw === undefined ? fallback : parseFolderList(raw);
+    for (const root of roots) {
+      if (!isAbsolute(root)) throw new ConfigError(`${name}: ${root} is not an absolute path`);
+      const system = systemFolderProblem(root);
+      if (system) throw new ConfigError(`${name}: ${root} cannot hold restores or targets: ${system}`);
+      for (const volume of [primaryRoot, mirrorRoot])
+        if (isSameOrInside(root, volume) || isSameOrInside(volume, root))
+          throw new ConfigError(`${name}: ${root} ${isSameOrInside(root, volume) ? 'holds' : 'is inside'} the volume ${volume}`);
+    }
+    return roots;
+  };
+  const keyDir = resolve(vars.STUDIOVAULT_KEY_DIR ?? resolve(dataDir, 'keys'));
   return {
     env: nodeEnv,
     port: vars.PORT ?? 3210,
@@ -95,9 +120,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     dataDir,
     volumes: {
-      primaryRoot: resolve(vars.STUDIOVAULT_PRIMARY_ROOT ?? resolve(dataDir, 'volumes/primary')),
-      mirrorRoot: resolve(vars.STUDIOVAULT_MIRROR_ROOT ?? resolve(dataDir, 'volumes/mirror')),
+      primaryRoot,
+      mirrorRoot,
       spaceMarginBytes: (vars.STUDIOVAULT_SPACE_MARGIN_MB ?? 1024) * 1024 * 1024,
+    },
+    folders: {
+      restoreRoots: folderRoots('STUDIOVAULT_RESTORE_ROOTS', vars.STUDIOVAULT_RESTORE_ROOTS, [resolve(dataDir, 'restores')]),
+      diskTargetRoots: folderRoots('STUDIOVAULT_DISK_TARGET_ROOTS', vars.STUDIOVAULT_DISK_TARGET_ROOTS, []),
+      keyDir,
     },
     security: {
       secretKey: vars.STUDIOVAULT_SECRET_KEY,

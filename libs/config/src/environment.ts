@@ -130,6 +130,35 @@ export class EnvironmentVariables {
   STUDIOVAULT_SPACE_MARGIN_MB?: number;
 
   @EnvVar({
+    group: 'storage',
+    description:
+      'Folders the admin may restore into on the server, separated by commas or colons (absolute paths; never a volume, a folder holding one, or a system folder). Restores go only into these or below them.',
+    defaultText: '<data>/restores',
+  })
+  @IsOptional()
+  @IsString()
+  STUDIOVAULT_RESTORE_ROOTS?: string;
+
+  @EnvVar({
+    group: 'storage',
+    description:
+      'Folders under which disk targets may be (where USB drives and shares are mounted), separated by commas or colons. Empty: no disk targets.',
+  })
+  @IsOptional()
+  @IsString()
+  STUDIOVAULT_DISK_TARGET_ROOTS?: string;
+
+  @EnvVar({
+    group: 'security',
+    description: "The only folder an S3 target's secret key file (secretAccessKeyFile) may be read from.",
+    defaultText: '<data>/keys',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  STUDIOVAULT_KEY_DIR?: string;
+
+  @EnvVar({
     group: 'security',
     description:
       'Key (32+ characters) that encrypts off-site credentials at rest. Required in production; embedded default generates one under the data folder.',

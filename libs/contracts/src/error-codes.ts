@@ -42,6 +42,14 @@ export enum ErrorCode {
   TargetPreflightFailed = 'TARGET_PREFLIGHT_FAILED',
   /** The target's credentials cannot be decrypted or read (key changed, secret file gone). */
   TargetCredentialsUnavailable = 'TARGET_CREDENTIALS_UNAVAILABLE',
+  /** A restore pattern (glob) that is not one: extended globs, braces, too long, too many wildcards. */
+  InvalidRestorePattern = 'INVALID_RESTORE_PATTERN',
+  /** A NAS restore into a folder outside the admin's restore roots (or into a volume or a system folder). */
+  RestoreDestinationNotAllowed = 'RESTORE_DESTINATION_NOT_ALLOWED',
+  /** A disk target folder outside the admin's disk-target roots, inside a volume, or missing. */
+  TargetPathNotAllowed = 'TARGET_PATH_NOT_ALLOWED',
+  /** Changing a target's endpoint, bucket or region needs its secret again. */
+  TargetSecretRequired = 'TARGET_SECRET_REQUIRED',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
   Internal = 'INTERNAL_ERROR',
 }

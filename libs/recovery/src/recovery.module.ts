@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '@studiovault/audit';
+import { VolumesModule } from '@studiovault/volumes';
 import { BackupModule } from '@studiovault/backup';
 import { DrillService } from './drill.service';
 import { RestoreService } from './restore.service';
 import { RetentionService } from './retention.service';
 
 @Module({
-  imports: [AuditModule, BackupModule],
+  imports: [AuditModule, VolumesModule, BackupModule],
   providers: [RestoreService, DrillService, RetentionService],
   exports: [RestoreService, DrillService, RetentionService],
 })

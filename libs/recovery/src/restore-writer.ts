@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Xxh64 } from '@node-rs/xxhash';
 import { constants } from 'node:fs';
-import { access, link, mkdir, open, statfs, stat, unlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { access, link, lstat, mkdir, open, realpath, statfs, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
@@ -25,7 +25,17 @@ export interface WriteOutcome {
  * ever carries a final name.
  */
 export class RestoreWriter {
-  constructor(readonly root: string) {}
+  /** Folders below the root already made (or found) as plain folders. */
+  private readonly made = new Set<string>();
+
+  /**
+   * @param within when given, the folder lies in this allowed root: folders below `root` are made
+   * one level at a time and a symlink among them (which could lead out) fails the file.
+   */
+  constructor(
+    readonly root: string,
+    private readonly within?: string,
+  ) {}
 
   /** The folder must be absolute, writable, have room for `bytes`, and hold none of `paths` yet. */
   static async prepare(root: string, bytes: number, paths: readonly string[]): Promise<RestoreWriter> {
@@ -69,6 +79,25 @@ export class RestoreWriter {
     return full;
   }
 
+  /** Makes the folders from the root down to `dir`, each a plain folder (no symlink followed out). */
+  private async makeFolders(dir: string): Promise<void> {
+    const realRoot = await realpath(this.root);
+    let at = this.root;
+    for (const part of relative(this.root, dir).split(sep).filter(Boolean)) {
+      at = join(at, part);
+      if (this.made.has(at)) continue;
+      await mkdir(at).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      const st = await lstat(at);
+      const real = await realpath(at);
+      const rel = relative(realRoot, real);
+      if (st.isSymbolicLink() || !st.isDirectory() || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+        throw new Error(`${relative(this.root, at)} in the restore folder is a link or a file, not a folder: not followed`);
+      this.made.add(at);
+    }
+  }
+
   async write(
     relPath: string,
     body: Readable,
@@ -76,7 +105,8 @@ export class RestoreWriter {
     onBytes?: (n: number) => void,
   ): Promise<WriteOutcome> {
     const final = this.target(relPath);
-    await mkdir(dirname(final), { recursive: true });
+    if (this.within) await this.makeFolders(dirname(final));
+    else await mkdir(dirname(final), { recursive: true });
     const temp = join(dirname(final), `.studiovault-restore-${randomBytes(6).toString('hex')}.part`);
     await (await open(temp, 'wx', 0o644)).close();
     const fh = await StagingFile.open(temp);

@@ -1,20 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { minimatch } from 'minimatch';
+import { isAbsolute } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@studiovault/audit';
 import { TargetsService } from '@studiovault/backup';
 import { AppError, currentContext } from '@studiovault/common';
-import { ErrorCode } from '@studiovault/contracts';
+import { compileRestorePattern, ErrorCode, RestorePatternError, type RestoreMatcher } from '@studiovault/contracts';
 import { versionedPath } from '@studiovault/ingest';
 import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
+import { AllowedFoldersService } from '@studiovault/volumes';
 import { RestoreWriter } from './restore-writer';
 import { AssetSources, type RestorableFile, type RestoreSource } from './sources';
 
 export interface RestoreSelection {
   projectSlug: string;
   card?: string;
-  /** Matched against the path on the card ("DCIM/**\/*.CR3"). */
+  /** Matched against the path on the card ("DCIM/**\/*.CR3", "*.JPG"): compileRestorePattern's rule, as in the CLI. */
   path?: string;
   /** The files the project had at this time. */
   at?: Date;
@@ -58,6 +59,16 @@ export function restorePath(f: Pick<RestorableFile, 'cardLabel' | 'path' | 'vers
   return `${f.cardLabel}/${versionedPath(f.path.normalize('NFC'), f.version)}`;
 }
 
+/** A restore pattern, compiled; a bad one is the client's error (400 INVALID_RESTORE_PATTERN). */
+export function restorePattern(pattern: string): RestoreMatcher {
+  try {
+    return compileRestorePattern(pattern);
+  } catch (err) {
+    if (err instanceof RestorePatternError) throw new AppError(ErrorCode.InvalidRestorePattern, err.message, [`path: ${err.message}`]);
+    throw err;
+  }
+}
+
 /**
  * Restores: which files a selection means (a project, a card, a glob, as of a date), where each
  * is read from (the best healthy copy unless told), and restores into a folder on the NAS as a
@@ -73,11 +84,13 @@ export class RestoreService {
     private readonly targets: TargetsService,
     private readonly queue: JobQueue,
     private readonly audit: AuditService,
+    private readonly folders: AllowedFoldersService,
   ) {
     this.sources = new AssetSources(db, targets);
   }
 
   async plan(sel: RestoreSelection): Promise<RestorePlan> {
+    const matcher = sel.path === undefined ? null : restorePattern(sel.path);
     const [project] = await this.db.query(`SELECT id, slug, name, created_at FROM projects WHERE slug = $1`, [sel.projectSlug]);
     if (!project) throw new AppError(ErrorCode.NotFound, `No project "${sel.projectSlug}"`);
     if (sel.at && sel.at.getTime() < new Date(project.created_at).getTime())
@@ -115,9 +128,8 @@ export class RestoreService {
         ORDER BY cd.label, a.relative_path_nfc, a.version`,
       params,
     );
-    const match = sel.path ? (p: string) => minimatch(p, sel.path!, { dot: true }) : null;
     const files: RestorableFile[] = rows
-      .filter((r) => r.sha256 && (!match || match(r.relative_path.normalize('NFC')) || match(r.relative_path)))
+      .filter((r) => r.sha256 && (!matcher || matcher.matches(r.relative_path)))
       .map((r) => ({
         assetId: r.asset_id,
         cardId: r.card_id,
@@ -137,10 +149,20 @@ export class RestoreService {
     return { project: { id: project.id, slug: project.slug, name: project.name }, files, bytes: files.reduce((a, f) => a + f.size, 0) };
   }
 
-  /** Checks the destination now (absolute, writable, room, no file in the way), then restores as a job. */
+  /**
+   * Checks the destination now (inside an allowed restore folder with symlinks resolved, writable,
+   * room, no file in the way), then restores as a job into the folder as resolved.
+   */
   async startFolderRestore(sel: RestoreSelection & { from?: RestoreSource; destination: string }): Promise<RestoreRow> {
     const plan = await this.plan(sel);
-    await RestoreWriter.prepare(sel.destination, plan.bytes, plan.files.map(restorePath));
+    if (!isAbsolute(sel.destination))
+      throw new AppError(ErrorCode.ValidationFailed, `Restore destination must be an absolute folder: ${sel.destination}`, [
+        'destination: absolute path',
+      ]);
+    const folder = await this.folders.check('restore', sel.destination);
+    await this.folders.create('restore', folder);
+    await RestoreWriter.prepare(folder.path, plan.bytes, plan.files.map(restorePath));
+    const destination = folder.path;
     const card = sel.card ? plan.files[0].cardId : null;
     const [{ id }] = await this.db.query(
       `INSERT INTO restores (project_id, card_id, path_glob, source, at, destination, files, bytes, created_by)
@@ -151,7 +173,7 @@ export class RestoreService {
         sel.path ?? null,
         sel.from ?? 'auto',
         sel.at ?? null,
-        sel.destination,
+        destination,
         plan.files.length,
         plan.bytes,
         currentContext()?.actor?.userId && currentContext()!.actor!.userId !== 'system' ? currentContext()!.actor!.userId : null,
@@ -166,7 +188,7 @@ export class RestoreService {
         path: sel.path,
         from: sel.from ?? 'auto',
         at: sel.at?.toISOString(),
-        destination: sel.destination,
+        destination,
         files: plan.files.length,
         bytes: plan.bytes,
       },
@@ -187,7 +209,9 @@ export class RestoreService {
         path: r.path_glob ?? undefined,
         at: r.at ?? undefined,
       });
-      const writer = new RestoreWriter(r.destination);
+      // The folder was checked when the restore started; a symlink put in its way since is refused.
+      const folder = await this.folders.recheck('restore', r.destination);
+      const writer = new RestoreWriter(folder.path, folder.root);
       let lastUpdate = 0;
       let doneBytes = 0;
       // A few files at a time: one stream per file rarely fills a 10 Gbit/s link or an HDD pool's queue.

@@ -3,9 +3,10 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Role } from '@studiovault/contracts';
 import { AuditService } from '@studiovault/audit';
 import { CardSealService, IngestService } from '@studiovault/ingest';
+import { AllowedFoldersService } from '@studiovault/volumes';
 import { Roles } from '../auth/access.decorators';
 import { MhlHashFormatDto, SafeToFormatRuleDto, SameDeviceOverrideDto } from '../dtos/card.dto';
-import { VolumeDto } from '../dtos/volume.dto';
+import { AllowedFoldersDto, VolumeDto } from '../dtos/volume.dto';
 
 /** Studio-wide settings an admin owns. */
 @ApiTags('settings')
@@ -15,7 +16,20 @@ export class SettingsController {
     private readonly ingest: IngestService,
     private readonly seal: CardSealService,
     private readonly audit: AuditService,
+    private readonly folders: AllowedFoldersService,
   ) {}
+
+  @Get('settings/allowed-folders')
+  @Roles(Role.Admin)
+  @ApiOperation({
+    operationId: 'getAllowedFolders',
+    summary:
+      'The folders on the server that restores may go into and disk targets may be in (STUDIOVAULT_RESTORE_ROOTS, STUDIOVAULT_DISK_TARGET_ROOTS)',
+  })
+  @ApiOkResponse({ type: AllowedFoldersDto })
+  allowedFolders(): AllowedFoldersDto {
+    return this.folders.roots();
+  }
 
   @Get('settings/mhl-hash-format')
   @Roles(Role.Viewer)

@@ -22,10 +22,12 @@ const SOURCES = ['primary', 'mirror', 'offsite'] as const;
 
 export class RestorePlanQueryDto {
   @ApiPropertyOptional({ description: 'One card, by label' }) @IsOptional() @IsString() @MaxLength(100) card?: string;
-  @ApiPropertyOptional({ description: 'A glob on the path on the card, e.g. DCIM/**/*.CR3' })
+  @ApiPropertyOptional({
+    description:
+      'A restore pattern on the path on the card, any case: without "/" a file or folder name at any depth (*.JPG), with "/" the path from the card (DCIM/**/*.CR3); * ? [a-z] **; no extended globs or braces; at most 512 characters and 32 wildcards (else 400 INVALID_RESTORE_PATTERN)',
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(500)
   path?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'The files the project had at this time' })
   @IsOptional()
@@ -74,7 +76,13 @@ export class FileContentQueryDto {
 export class StartRestoreDto {
   @ApiProperty({ description: 'Project slug' }) @IsString() @MinLength(1) @MaxLength(64) project!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) card?: string;
-  @ApiPropertyOptional({ description: 'Glob on the path on the card' }) @IsOptional() @IsString() @MaxLength(500) path?: string;
+  @ApiPropertyOptional({
+    description:
+      'A restore pattern on the path on the card, any case: without "/" a file or folder name at any depth (*.JPG), with "/" the path from the card (DCIM/**/*.CR3); * ? [a-z] **; no extended globs or braces; at most 512 characters and 32 wildcards (else 400 INVALID_RESTORE_PATTERN)',
+  })
+  @IsOptional()
+  @IsString()
+  path?: string;
   @ApiPropertyOptional({ enum: SOURCES }) @IsOptional() @IsIn(SOURCES) from?: (typeof SOURCES)[number];
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsDateString() at?: string;
   @ApiProperty({ description: 'An absolute folder on the NAS; must hold none of the files yet' })

@@ -27,3 +27,10 @@ export class VolumeDto {
     };
   }
 }
+
+export class AllowedFoldersDto {
+  @ApiProperty({ type: [String], description: 'Restores into NAS folders go only into these folders or below them' })
+  restoreRoots!: string[];
+  @ApiProperty({ type: [String], description: 'Disk targets are existing folders at or below these (empty: no disk targets)' })
+  diskTargetRoots!: string[];
+}

@@ -10,9 +10,8 @@
 import { lstat, mkdir, stat } from 'node:fs/promises';
 import { dirname, join, parse, resolve } from 'node:path';
 import { Option } from 'commander';
-import { minimatch } from 'minimatch';
 import type { paths, Schemas } from '@studiovault/api-client';
-import { unsafeRelativePath } from '@studiovault/contracts';
+import { compileRestorePattern, restorePatternsSelect, unsafeRelativePath } from '@studiovault/contracts';
 import { type Api, NETWORK_REASONS, USER_AGENT } from '../api';
 import type { Context } from '../context';
 import { CliError, CliErrorCode, ExitCode, SilentExit, usageError } from '../errors';
@@ -90,13 +89,6 @@ export const FROM_SERVER_HELP = [
 ].join('\n');
 
 // ---- the plan ----------------------------------------------------------------------------------
-
-/** True when a glob matches the path or one of its folders (the rules of --from-target: any case, a glob without "/" matches names). */
-function selects(globs: string[], path: string): boolean {
-  const parts = path.split('/');
-  const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
-  return globs.some((g) => candidates.some((c) => minimatch(c, g, { nocase: true, dot: true, matchBase: true, nocomment: true })));
-}
 
 /** A server error of the plan, as one line: its details only repeat the message. */
 function planError(err: unknown): unknown {
@@ -430,7 +422,9 @@ export async function restoreFromServer(ctx: Context, opts: FromServerOptions, s
   // ---- which files --------------------------------------------------------------------------------
   const plan = await fetchPlan(api, slug, opts.card, at?.at.toISOString());
   const globs = (opts.path ?? []).map((g) => g.normalize('NFC'));
-  const chosen = globs.length ? plan.files.filter((f) => selects(globs, f.path.normalize('NFC'))) : plan.files;
+  // The server's rule, the same function (compileRestorePattern): *.JPG selects here what the portal's plan lists.
+  const matchers = globs.map(compileRestorePattern);
+  const chosen = globs.length ? plan.files.filter((f) => restorePatternsSelect(matchers, f.path)) : plan.files;
   const cards = [...new Set(plan.files.map((f) => f.cardLabel))];
   if (!chosen.length) {
     throw new CliError(

@@ -17,9 +17,11 @@ import {
   CARD_MANIFEST_FORMAT_VERSION,
   CARDS_PREFIX,
   CATALOG_EXPORT_KEY,
+  compileRestorePattern,
   type CardManifest,
   type CardManifestFile,
   parseManifestKey,
+  restorePatternsSelect,
   unsafeRelativePath,
   versionedCardPath,
 } from '@studiovault/contracts';
@@ -390,19 +392,6 @@ interface FileError {
   actualSha256?: string | null;
 }
 
-/** The --path globs, compiled: case-insensitive (cards are FAT/exFAT), a glob without "/" matches names in any folder. */
-async function compileGlobs(globs: string[]): Promise<{ match: (path: string) => boolean }[]> {
-  const { Minimatch } = await import('minimatch');
-  return globs.map((g) => new Minimatch(g, { nocase: true, dot: true, matchBase: true, nocomment: true }));
-}
-
-/** True when a glob matches the path or one of its folders (`DCIM/100CANON` takes the whole folder). */
-function selects(globs: { match: (path: string) => boolean }[], path: string): boolean {
-  const parts = path.split('/');
-  const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
-  return globs.some((g) => candidates.some((c) => g.match(c)));
-}
-
 const READ_SYSCALLS = new Set(['read', 'connect', 'getaddrinfo']);
 
 /** Whether a failure came from the destination (a write, a link…) rather than from the target. */
@@ -540,7 +529,7 @@ async function restoreProject(ctx: Context, bucket: Bucket, opts: FromTargetOpti
 
   // ---- which files ---------------------------------------------------------------------------------
   const globs = (opts.path ?? []).map((g) => g.normalize('NFC'));
-  const matchers = globs.length ? await compileGlobs(globs) : [];
+  const matchers = globs.map(compileRestorePattern); // the server's rule: any case, a name at any depth, a folder brings its files
   const plan: PlannedFile[] = [];
   const errors: FileError[] = [];
   let invalid = 0;
@@ -552,7 +541,7 @@ async function restoreProject(ctx: Context, bucket: Bucket, opts: FromTargetOpti
     for (const entry of m.files) {
       const problem = badEntry(entry);
       const pathNfc = typeof entry?.path === 'string' ? entry.path.normalize('NFC') : String(entry?.path);
-      if (!problem && matchers.length && !selects(matchers, pathNfc)) continue;
+      if (!problem && matchers.length && !restorePatternsSelect(matchers, pathNfc)) continue;
       if (problem) {
         invalid++;
         errors.push({

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../context';
-import { cardLabel, option, slug } from '../validate';
+import { cardLabel, option, restorePatternArg, slug } from '../validate';
 import { action } from './action';
 import { FROM_SERVER_HELP, type FromServerOptions, fromOption, restoreFromServer } from './restore-from-server';
 import { addFromTargetOptions, type FromTargetOptions, pointInTime, restoreFromTarget } from './restore-from-target';
@@ -21,7 +21,11 @@ export function registerRestoreCommand(program: Command): void {
     .argument('[project-slug]', 'the project to restore (with --from-target and no project: list what the target holds)', option(slug))
     .option('--from-target', 'restore from an off-site target alone (an S3 bucket or a disk target), without the StudioVault server')
     .option('--card <label>', 'only this card (repeat for more)', many(cardLabel))
-    .option('--path <glob>', "only files whose path on the card matches, e.g. 'DCIM/**/*.CR3' or '*.CR3' (repeat for more)", many(String))
+    .option(
+      '--path <pattern>',
+      "only these files, e.g. '*.CR3' (a name at any depth) or 'DCIM/**/*.CR3' (a path on the card); any case (repeat for more)",
+      many(restorePatternArg),
+    )
     .option(
       '--to <dir>',
       'the folder to restore into: files go to DIR/<card label>/<path on the card>; existing files are never overwritten',
@@ -40,8 +44,13 @@ export function registerRestoreCommand(program: Command): void {
       'the server: an S3 bucket with --endpoint, --region, --bucket, --prefix and a key that may list and read it, or a',
       'disk target folder with --target-path. Without a project, the command lists the projects and cards the target',
       'holds. Each file is written to a temp file, its SHA-256 checked against the card manifest, and only then given',
-      'its name; a file already at its destination is never overwritten and counts as failed. Globs are matched',
-      'against the path on the card, case-insensitively; a glob without "/" matches file names in any folder.',
+      'its name; a file already at its destination is never overwritten and counts as failed.',
+      '',
+      '--path patterns (the same rule as the server\'s restore plan and the portal): any case; a pattern without "/"',
+      'matches a file or folder name at any depth (*.JPG, 100CANON), one with "/" the path on the card from its start',
+      '(DCIM/**/*.CR3); * is any run of characters within a name, ? one character, [a-z] / [!a-z] one of / none of a',
+      'class, ** any number of folders, \\ the next character as it is; a folder that matches brings all it holds.',
+      'No extended globs (+(…), @(…)…) or braces; at most 512 characters and 32 wildcards.',
       '',
       'Exit codes: 0 every file restored and verified (or the list printed), 1 a file failed, was already there, or the',
       'restore could not start (no space, no such project, no backup at --at), 2 usage, 3 the target cannot be reached.',

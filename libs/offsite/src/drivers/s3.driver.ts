@@ -100,6 +100,12 @@ function classify(err: SdkError): { kind: TargetError['kind']; code: TargetError
   return { kind: 'permanent', code: 'InvalidRequest' };
 }
 
+/** An S3 error code fit to show (AccessDenied, NoSuchBucket…): a word, not a parser's complaint about an HTML page. */
+function safeErrorName(name: string | undefined): string | undefined {
+  if (!name || !/^[A-Za-z][A-Za-z0-9]{1,63}$/.test(name)) return undefined;
+  return ['Error', 'UnknownError', 'SyntaxError', 'TypeError', 'RangeError'].includes(name) ? undefined : name;
+}
+
 function isLockConfigMissing(err: unknown): boolean {
   const name = (err as SdkError)?.name ?? '';
   // AWS: NoSuchObjectLockConfiguration; RGW 16: ObjectLockConfigurationNotFoundError (also for one object without retention)
@@ -211,9 +217,12 @@ export class S3Target implements OffsiteTarget {
     const c = classify(e);
     const secret = [this.#config.secretAccessKey];
     if (c) {
+      // Classified, never echoed: the body (an error page, a proxy's HTML, the endpoint's own
+      // <Message>) is the endpoint's text, not ours to show; the status and S3 code say enough.
       const status = e.$metadata?.httpStatusCode;
+      const code = safeErrorName(e.name);
       const detail = Secret.scrub(
-        `${e.name ?? 'Error'}${status ? ` ${status}` : ''}${e.message && e.message !== e.name && e.message !== 'UnknownError' ? `: ${e.message}` : ''}`,
+        status ? `the endpoint answered HTTP ${status}${code ? ` ${code}` : ''}` : `could not connect: ${code ?? e.code ?? c.code}`,
         secret,
       );
       return new TargetError(c.kind, c.code, `${this.description}: ${what}: ${detail}`, { status, cause: err });
@@ -224,10 +233,13 @@ export class S3Target implements OffsiteTarget {
     const inner = (err as { errors?: unknown[] }).errors?.[0];
     const fromInner = inner ? fromSystemError(inner, `${this.description}: ${what}`) : undefined;
     if (isTargetError(fromInner)) return fromInner;
+    // A socket error: its errno code (Node's text, not the endpoint's) says what happened.
+    const errno = [e?.code, (err as { cause?: { code?: unknown } })?.cause?.code, /\b(E[A-Z]{3,20})\b/.exec(String(e?.message ?? ''))?.[1]];
+    const code = errno.find((c): c is string => typeof c === 'string' && /^E[A-Z0-9_]{1,30}$/.test(c));
     return new TargetError(
       'transient',
       'Unknown',
-      `${this.description}: ${what}: ${Secret.scrub(String((err as Error)?.message ?? err), secret)}`,
+      `${this.description}: ${what}: ${code ? `could not connect: ${code}` : `unexpected error${safeErrorName(e?.name) ? ` (${safeErrorName(e?.name)})` : ''}`}`,
       { cause: err },
     );
   }
