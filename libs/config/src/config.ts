@@ -15,7 +15,7 @@ export interface AppConfig {
   trustProxy: string;
   database: { url?: string; runMigrations: boolean; embeddedPort: number };
   dataDir: string;
-  volumes: { primaryRoot: string; mirrorRoot: string; spaceMarginBytes: number };
+  volumes: { primaryRoot: string; mirrorRoot: string; spaceMarginBytes: number; checkSeconds: number };
   security: {
     secretKey?: string;
     cookieSecure: boolean;
@@ -98,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       primaryRoot: resolve(vars.STUDIOVAULT_PRIMARY_ROOT ?? resolve(dataDir, 'volumes/primary')),
       mirrorRoot: resolve(vars.STUDIOVAULT_MIRROR_ROOT ?? resolve(dataDir, 'volumes/mirror')),
       spaceMarginBytes: (vars.STUDIOVAULT_SPACE_MARGIN_MB ?? 1024) * 1024 * 1024,
+      checkSeconds: vars.STUDIOVAULT_VOLUME_CHECK_SECONDS ?? 30,
     },
     security: {
       secretKey: vars.STUDIOVAULT_SECRET_KEY,

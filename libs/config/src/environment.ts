@@ -130,6 +130,19 @@ export class EnvironmentVariables {
   STUDIOVAULT_SPACE_MARGIN_MB?: number;
 
   @EnvVar({
+    group: 'storage',
+    description:
+      "Seconds between checks of each volume's identity marker and device (an offline volume is found, and a returning one caught up, within this).",
+    defaultText: '30',
+  })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STUDIOVAULT_VOLUME_CHECK_SECONDS?: number;
+
+  @EnvVar({
     group: 'security',
     description:
       'Key (32+ characters) that encrypts off-site credentials at rest. Required in production; embedded default generates one under the data folder.',
