@@ -12,7 +12,9 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ADMIN, type IngestApp, sourceHashes, startIngestApp, tusUpload, uploadId, waitFor } from '../ingest/ingest-helpers';
+import { DataSource } from 'typeorm';
+import { VolumesService } from '@studiovault/volumes';
+import { ADMIN, sourceHashes, startIngestApp, tusUpload, uploadId, waitFor } from '../ingest/ingest-helpers';
 import { buildCli, lastLine, type Run, startCli } from './cli-helpers';
 
 const YEAR = '2026';
@@ -325,5 +327,66 @@ describe('a USB mirror lazily unmounted, another disk at its mount point (no tim
     mount(disk.dev, disk.mnt);
     const again: Volume[] = (await studio.t.http().post('/api/volumes/check').auth(studio.t.admin, { type: 'bearer' }).expect(200)).body;
     expect(again.find((v) => v.role === 'mirror')!.state).toBe('online');
+  }, 60_000);
+});
+
+describe('both volumes under one data folder, as the embedded default has them, and an upgrade from volumes without markers', () => {
+  const P = 'upgrade';
+  let studio: Awaited<ReturnType<typeof startStudio>>;
+  let primary: string;
+  let mirror: string;
+
+  beforeAll(async () => {
+    const data = await mkdtemp(join(work, 'data-'));
+    primary = join(data, 'volumes', 'primary');
+    mirror = join(data, 'volumes', 'mirror');
+    studio = await startStudio(primary, mirror, { STUDIOVAULT_VOLUME_CHECK_SECONDS: '3600' }, P);
+  }, 120_000);
+  afterAll(async () => studio?.t.close());
+
+  it('both roots on one device: set up, online and flagged "same device" (not offline)', async () => {
+    const vols = await studio.api.volumes();
+    expect(vols.map((v) => [v.role, v.state, (v as unknown as { sameDevice: boolean }).sameDevice])).toEqual([
+      ['mirror', 'online', true],
+      ['primary', 'online', true],
+    ]);
+    for (const v of vols) expect(existsSync(join(v.rootPath, MARKER))).toBe(true);
+    const id = await studio.api.announce('U1', 1);
+    await studio.api.upload(id, 'DCIM/U.JPG', randomBytes(4000));
+    expect(
+      (
+        await waitFor(
+          () => studio.api.card(id),
+          (c) => c.verdict.reason.includes('same device'),
+          30_000,
+        )
+      ).verdict.safe,
+    ).toBe(false);
+  }, 60_000);
+
+  it('writes the marker of a volume registered without one when its root has the card layout; refuses a root with other files until an admin adopts it', async () => {
+    const db = studio.t.app.get(DataSource);
+    await db.query(`UPDATE storage_volumes SET marker_uuid = NULL`);
+    for (const root of [primary, mirror]) await rm(join(root, MARKER));
+    await writeFile(join(mirror, 'notes.txt'), 'not a StudioVault file');
+    await studio.t.app.get(VolumesService).registerConfigured(); // what the first start after the upgrade does
+    const [m, p] = await studio.api.volumes();
+    expect(p).toMatchObject({ state: 'online', offlineReason: null });
+    expect(JSON.parse(await readFile(join(primary, MARKER), 'utf8'))).toMatchObject({ role: 'primary', volumeId: p.id });
+    expect(m).toMatchObject({
+      state: 'offline',
+      offlineReason: `root at ${mirror} holds files that are not a StudioVault volume's: adopt it if it is the right disk`,
+    });
+    expect(existsSync(join(mirror, MARKER))).toBe(false);
+
+    const viewer = await studio.t.http().post('/api/volumes/adopt').send({ role: 'mirror' });
+    expect(viewer.status).toBe(401);
+    const adopted = await studio.cli(['volumes', 'adopt', 'mirror', '--json']);
+    expect(adopted.code).toBe(0);
+    expect((JSON.parse(adopted.stdout) as Volume[]).find((v) => v.role === 'mirror')).toMatchObject({
+      state: 'online',
+      offlineReason: null,
+    });
+    expect(JSON.parse(await readFile(join(mirror, MARKER), 'utf8'))).toMatchObject({ role: 'mirror', volumeId: m.id });
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditService } from '@studiovault/audit';
@@ -23,9 +23,10 @@ export type VolumeIdentity = { ok: true; probe: VolumeProbe } | { ok: false; rea
  * are flagged `sameDevice`, and only an explicit admin override lets cards reach "verified" there.
  */
 @Injectable()
-export class VolumesService implements OnApplicationShutdown {
+export class VolumesService implements BeforeApplicationShutdown {
   private readonly log = new Logger(VolumesService.name);
   private timer?: NodeJS.Timeout;
+  private checking = false;
 
   constructor(
     @InjectRepository(StorageVolumeEntity) private readonly volumes: Repository<StorageVolumeEntity>,
@@ -35,17 +36,28 @@ export class VolumesService implements OnApplicationShutdown {
     @Optional() private readonly queue?: JobQueue,
   ) {
     // The process that runs jobs checks the volumes every 30 s (a cron cannot go below a minute).
+    // The timer runs the check itself, not through the queue: it never touches a queue that is stopping.
     queue?.onStarted(async (role) => {
       if (role !== 'worker' || this.timer) return;
-      this.timer = setInterval(
-        () => void queue.send(JobName.VolumesCheck, {}).catch(() => undefined),
-        this.config.volumes.checkSeconds * 1000,
-      );
+      this.timer = setInterval(() => void this.periodicCheck(), this.config.volumes.checkSeconds * 1000);
       this.timer.unref();
     });
   }
 
-  onApplicationShutdown(): void {
+  private async periodicCheck(): Promise<void> {
+    if (this.checking || !this.timer) return;
+    this.checking = true;
+    try {
+      await this.check();
+    } catch (err) {
+      this.log.warn(`volume check: ${(err as Error).message}`);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Before the queue and the database go away. */
+  beforeApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
