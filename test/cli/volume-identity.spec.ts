@@ -312,6 +312,75 @@ describe('a USB mirror lazily unmounted, another disk at its mount point (no tim
     await expectOnBothDisks([primary, disk.mnt], P, 'D2', D2);
   }, 120_000);
 
+  it('pulled mid-file: the next write fails with VOLUME_OFFLINE naming the mirror, the file completes on the primary, and is copied when the disk is back', async () => {
+    const id = await studio.api.announce('D3', 1);
+    const data = randomBytes(200_000);
+    const partial = await tusUpload({
+      base: studio.t.base,
+      token: studio.t.admin,
+      cardId: id,
+      relativePath: 'DCIM/D.MP4',
+      data,
+      chunkSize: 32_768,
+      stopAfter: 32_768,
+    });
+    unmountLazily(disk.mnt); // pulled while the file is half sent; nothing has checked the volumes since
+    const err = await tusUpload({
+      base: studio.t.base,
+      token: studio.t.admin,
+      cardId: id,
+      relativePath: 'DCIM/D.MP4',
+      data,
+      chunkSize: 32_768,
+      uploadUrl: partial.url,
+    }).then(
+      () => undefined,
+      (e: { originalResponse?: { getStatus(): number; getBody(): string } }) => e,
+    );
+    expect(err?.originalResponse?.getStatus()).toBe(503);
+    expect(JSON.parse(err!.originalResponse!.getBody())).toMatchObject({
+      code: 'VOLUME_OFFLINE',
+      message: `The mirror volume is offline: marker missing at ${disk.mnt}/${MARKER}`,
+    });
+    expect(await studio.api.mirror()).toMatchObject({ state: 'offline', offlineReason: `marker missing at ${disk.mnt}/${MARKER}` });
+    // The upload goes on where it stopped, on the primary alone (the CLI retries the same way).
+    await tusUpload({
+      base: studio.t.base,
+      token: studio.t.admin,
+      cardId: id,
+      relativePath: 'DCIM/D.MP4',
+      data,
+      chunkSize: 32_768,
+      uploadUrl: partial.url,
+    });
+    await studio.t
+      .http()
+      .post(`/api/uploads/${uploadId(partial.url)}/seal`)
+      .auth(studio.t.admin, { type: 'bearer' })
+      .send(sourceHashes(data))
+      .expect(200);
+    expect(await readdir(disk.mnt)).toEqual([]);
+    const files = await waitFor(
+      () => studio.api.files(id),
+      (f) => f[0]?.copies.some((c) => c.volume === 'primary' && c.state === 'verified'),
+      30_000,
+    );
+    expect(files[0].copies.map((c) => [c.volume, c.state]).sort()).toEqual([
+      ['mirror', 'missing'],
+      ['primary', 'verified'],
+    ]);
+    expect((await studio.api.card(id)).verdict.safe).toBe(false);
+
+    mount(disk.dev, disk.mnt);
+    await studio.t.http().post('/api/volumes/check').auth(studio.t.admin, { type: 'bearer' }).expect(200);
+    await waitFor(
+      () => studio.api.card(id),
+      (x) => x.verdict.safe,
+      30_000,
+    );
+    await expectOnBothDisks([primary, disk.mnt], P, 'D3', { 'DCIM/D.MP4': data });
+  }, 60_000);
+
   it('another disk carrying a copy of the marker: "device changed", offline; the right disk back: online', async () => {
     const marker = await readFile(join(disk.mnt, MARKER)); // the marker of the real disk…
     unmountLazily(disk.mnt);
