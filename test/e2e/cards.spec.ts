@@ -12,7 +12,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -278,6 +278,41 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
     await page.waitForURL((url) => url.searchParams.get('filter') === 'unverified'); // the router updates the URL after the render
     await page.getByTestId('filter-unverified').uncheck();
     await page.getByTestId('file-row').nth(2).waitFor();
+  });
+
+  it('a mirror moved away: "Check volumes now" shows it offline and why, the card is not safe and its copies unreachable; back: safe', async () => {
+    await rename(mirror, `${mirror}-away`);
+    await page.getByTestId('nav-settings').click();
+    await page.waitForURL('**/admin/settings');
+    await page.getByTestId('volumes-check').click();
+    await waitForText(page.getByTestId('volume-mirror'), `root missing at ${mirror}`);
+    expect(await textOf(page.getByTestId('volume-mirror').locator('.badge'))).toBe('offline');
+    await snap('settings-volume-offline');
+    await page.goto(url(`/projects/${SLUG}/cards/${cardA}`));
+    await waitForText(
+      page.getByTestId('verdict'),
+      `Not safe: mirror volume offline (root missing at ${mirror}): 3 file(s) with a copy unreachable`,
+    );
+    const [path] = Object.keys(CARD_A);
+    const row = fileRow(path!);
+    expect(await row.getAttribute('data-protection')).toBe('copied');
+    expect(await textOf(row.getByTestId('file-reason'))).toBe(`copy unreachable: the mirror volume is offline (root missing at ${mirror})`);
+    const copies = await row
+      .getByTestId('file-copy')
+      .evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('data-volume')}: ${e.querySelector('[data-testid="copy-state"]')!.textContent!.trim()}`),
+      );
+    expect(copies.sort()).toEqual(['mirror: unreachable: its volume is offline', 'primary: verified via O_DIRECT']);
+    await snap('card-copy-unreachable');
+
+    await rename(`${mirror}-away`, mirror);
+    await page.getByTestId('nav-settings').click();
+    await page.waitForURL('**/admin/settings');
+    await page.getByTestId('volumes-check').click();
+    await waitForText(page.getByTestId('volume-mirror').locator('.badge'), 'online');
+    expect(await page.getByTestId('volume-mirror').textContent()).not.toContain('root missing');
+    await page.goto(url(`/projects/${SLUG}/cards/${cardA}`));
+    await waitForText(page.getByTestId('verdict'), 'Safe to format: 3 file(s) verified on two devices');
   });
 
   it('uploads a card folder from the browser: hashed here, sent with tus, sealed, verified', async () => {

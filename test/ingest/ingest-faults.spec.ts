@@ -326,7 +326,7 @@ describe('card ingest: bad input and faults', () => {
     expect(stillCopied.verdict.safe).toBe(false);
     expect(stillCopied.levels.copied).toBe(1);
     renameSync(`${mirror}-unplugged`, mirror); // plugged back in
-    await t.app.get(VolumesService).check(); // what the 5-minute volumes.check job does
+    await t.app.get(VolumesService).check(); // what the 30 s volume check does
     await waitFor(
       () => card(c),
       (x) => x.state === 'verified',

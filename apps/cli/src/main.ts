@@ -16,6 +16,7 @@ import { registerProjectsCommands } from './commands/projects';
 import { registerRestoreCommand } from './commands/restore';
 import { registerStatusCommand } from './commands/status';
 import { registerTargetsCommands } from './commands/targets';
+import { registerVolumesCommands } from './commands/volumes';
 import { CliError, CliErrorCode, ExitCode, SilentExit, usageError } from './errors';
 import { Output } from './output';
 import { normalizeServerUrl, option } from './validate';
@@ -60,6 +61,7 @@ export function createProgram(): Command {
   registerBackupCommands(program);
   registerRestoreCommand(program);
   registerDrillCommands(program);
+  registerVolumesCommands(program);
   return program;
 }
 

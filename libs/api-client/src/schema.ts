@@ -783,6 +783,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/volumes/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take the disk now at a volume's root as that volume (the right disk on a new device number, a root moved by hand): writes a new identity marker and records its device; audited */
+        post: operations["adoptVolume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/volumes/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check every volume's identity marker and device now (as the 30 s check does); a volume that came back is caught up at once */
+        post: operations["checkVolumes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/volumes/same-device-override": {
         parameters: {
             query?: never;
@@ -807,6 +841,10 @@ export interface components {
         AcceptInviteDto: {
             password: string;
             token: string;
+        };
+        AdoptVolumeDto: {
+            /** @description The volume whose root now holds the right disk */
+            role: components["schemas"]["VolumeRole"];
         };
         AllowedFoldersDto: {
             /** @description Disk targets are existing folders at or below these (empty: no disk targets) */
@@ -933,10 +971,14 @@ export interface components {
             id: string;
             label: string;
             levels: components["schemas"]["LevelCountsDto"];
+            /** @description Volumes offline now: no card is safe to format while one is */
+            offlineVolumes: components["schemas"]["OfflineVolumeDto"][];
             /** @description The two volumes share a device (shown as a warning) */
             sameDevice: boolean;
             state: components["schemas"]["CardState"];
             totalBytes: number;
+            /** @description Files with a copy on an offline volume (that copy is unreachable and does not count) */
+            unreachableFiles: number;
             uploadsInFlight: number;
             verdict: components["schemas"]["VerdictDto"];
             /** Format: date-time */
@@ -964,6 +1006,7 @@ export interface components {
         CopyDto: {
             error: string | null;
             observedXxh64: string | null;
+            /** @description written, verified, missing, mismatch; "unreachable" while its volume is offline (it does not count then) */
             state: string;
             /** Format: date-time */
             verifiedAt: string | null;
@@ -1186,6 +1229,12 @@ export interface components {
         MhlHashFormatDto: {
             /** @enum {string} */
             format: "xxh64" | "xxh128" | "md5" | "sha1";
+        };
+        OfflineVolumeDto: {
+            /** @example marker missing at /pools/mirror/.studiovault-volume.json */
+            reason: string;
+            role: components["schemas"]["VolumeRole"];
+            rootPath: string;
         };
         PreflightCheckDto: {
             /** @description Why it failed, or what was found */
@@ -1495,11 +1544,15 @@ export interface components {
             safe: boolean;
         };
         VolumeDto: {
+            /** @description The device (st_dev) recorded when the volume was set up */
+            deviceId: string | null;
             freeBytes: number | null;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
             lastCheckedAt: string | null;
+            /** @description Why the volume is offline (marker missing or another volume's, device changed, root missing); null while online */
+            offlineReason: string | null;
             role: components["schemas"]["VolumeRole"];
             rootPath: string;
             /** @description Both volumes are on one device: not two media */
@@ -4878,6 +4931,102 @@ export interface operations {
                 };
             };
             /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    adoptVolume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdoptVolumeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    checkVolumes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VolumeDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -16,7 +16,7 @@ export interface AppConfig {
   trustProxy: string;
   database: { url?: string; runMigrations: boolean; embeddedPort: number };
   dataDir: string;
-  volumes: { primaryRoot: string; mirrorRoot: string; spaceMarginBytes: number };
+  volumes: { primaryRoot: string; mirrorRoot: string; spaceMarginBytes: number; checkSeconds: number };
   /** Where the server may write what an admin points it at (checked again, with symlinks resolved, at each use). */
   folders: {
     /** Restores into NAS folders go only into these or below them. */
@@ -123,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       primaryRoot,
       mirrorRoot,
       spaceMarginBytes: (vars.STUDIOVAULT_SPACE_MARGIN_MB ?? 1024) * 1024 * 1024,
+      checkSeconds: vars.STUDIOVAULT_VOLUME_CHECK_SECONDS ?? 30,
     },
     folders: {
       restoreRoots: folderRoots('STUDIOVAULT_RESTORE_ROOTS', vars.STUDIOVAULT_RESTORE_ROOTS, [resolve(dataDir, 'restores')]),

@@ -132,6 +132,19 @@ export class EnvironmentVariables {
   @EnvVar({
     group: 'storage',
     description:
+      "Seconds between checks of each volume's identity marker and device (an offline volume is found, and a returning one caught up, within this).",
+    defaultText: '30',
+  })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STUDIOVAULT_VOLUME_CHECK_SECONDS?: number;
+
+  @EnvVar({
+    group: 'storage',
+    description:
       'Folders the admin may restore into on the server, separated by commas or colons (absolute paths; never a volume, a folder holding one, or a system folder). Restores go only into these or below them.',
     defaultText: '<data>/restores',
   })

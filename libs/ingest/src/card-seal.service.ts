@@ -7,7 +7,7 @@ import { HashFormat, hashFile, sealCardFolder } from '@studiovault/ascmhl';
 import { AssetEntity, CardEntity, ProjectEntity, SettingEntity } from '@studiovault/catalog';
 import { CardState, ProtectionLevel, VolumeState } from '@studiovault/contracts';
 import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
-import { VolumesService } from '@studiovault/volumes';
+import { mkdirBelowRoot, VolumesService } from '@studiovault/volumes';
 import { cardFolder } from './card-paths';
 import { IngestService } from './ingest.service';
 
@@ -82,9 +82,24 @@ export class CardSealService {
     if (!assets.length) return this.finishSeal(card, report); // a twin card stores nothing of its own
     const creationDate = new Date();
     const prefix = `${folder}/`;
-    for (const v of await this.volumes.list()) {
-      if (v.state === VolumeState.Offline) continue;
+    const volumes = await this.volumes.list();
+    for (const v of volumes) {
+      // Both copies of the card get their generation: with a volume offline (or not the one set up
+      // there), the card stays "verifying" and the catch-up after its return seals it.
+      const reachable =
+        v.state !== VolumeState.Offline &&
+        (await this.volumes.assertWritable(v.id).then(
+          () => true,
+          () => false,
+        ));
+      if (!reachable) {
+        this.log.warn(`Sealing ${folder} waits for the ${v.role} volume: it is offline`);
+        return report;
+      }
+    }
+    for (const v of volumes) {
       const cardDir = join(v.rootPath, folder);
+      await mkdirBelowRoot(v.rootPath, `${folder}/ascmhl`); // below the checked root; never the root itself
       const files = [];
       for (const a of assets) {
         const rel = a.storedPath!.startsWith(prefix) ? a.storedPath!.slice(prefix.length) : a.storedPath!;

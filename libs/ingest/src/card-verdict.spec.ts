@@ -25,6 +25,11 @@ describe('safe to format: fail-closed', () => {
     ['an unknown file count', { announcedFiles: null }, /file count is unknown/],
     ['files missing', { announcedFiles: 4 }, /1 of 4 file\(s\) not received/],
     ['one device', { sameDevice: true }, /same device/],
+    [
+      'a volume offline (its copies unreachable)',
+      { offlineVolumes: [{ role: 'mirror', reason: 'marker missing at /m/.studiovault-volume.json' }], unreachable: 3 },
+      /mirror volume offline \(marker missing at \/m\/\.studiovault-volume\.json\): 3 file\(s\) with a copy unreachable/,
+    ],
     ['a file only copied', { byLevel: { verified: 2, copied: 1 } }, /1 of 3 file\(s\) not yet verified/],
     ['the seal not written', { sealed: false }, /ASC MHL seal/],
     ['no off-site target under the default rule', { rule: SafeToFormatRule.TwoLocalAndOffsiteStarted }, /no off-site target/],

@@ -15,6 +15,10 @@ export interface VerdictInput {
   offsiteTargets: number;
   /** Files of the card whose off-site upload has started (or finished). */
   offsiteStarted: number;
+  /** Volumes offline now (marker missing or foreign, device changed), with why. */
+  offlineVolumes?: { role: string; reason: string }[];
+  /** Files with a copy on an offline volume: that copy is unreachable and counts as no copy. */
+  unreachable?: number;
 }
 
 const LOCAL_OK: ProtectionLevel[] = [ProtectionLevel.Verified, ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled];
@@ -30,6 +34,12 @@ export function cardVerdict(v: VerdictInput): CardVerdict {
   if (total === 0) return { safe: false, reason: 'no files recorded for this card yet' };
   if (count(ProtectionLevel.AtRisk) > 0)
     return { safe: false, reason: `${count(ProtectionLevel.AtRisk)} file(s) at risk: a copy did not match` };
+  // A copy on an offline volume is not a copy: no card is safe while a volume is offline.
+  const [offline] = v.offlineVolumes ?? [];
+  if (offline) {
+    const files = v.unreachable ? `: ${v.unreachable} file(s) with a copy unreachable` : '';
+    return { safe: false, reason: `${offline.role} volume offline (${offline.reason})${files}` };
+  }
   if (v.uploadsInFlight > 0) return { safe: false, reason: `${v.uploadsInFlight} file(s) still uploading` };
   if (v.announcedFiles === null) return { safe: false, reason: 'the card was not announced: its file count is unknown' };
   if (total < v.announcedFiles) return { safe: false, reason: `${v.announcedFiles - total} of ${v.announcedFiles} file(s) not received` };

@@ -35,7 +35,7 @@ import { cardFolder, isHistoryPath, parseCardLabel, parseCardPath, parseHistoryP
 import { cardVerdict } from './card-verdict';
 import { StoreVolumes } from './dual-volume.store';
 import { ExifReader } from './exif-reader';
-import { VolumeFiles } from './volume-files';
+import { VolumeFiles, VolumeOfflineError } from './volume-files';
 
 export interface AnnounceCard {
   label: string;
@@ -67,13 +67,26 @@ export interface SealResult {
   protection: ProtectionLevel;
 }
 
+export interface OfflineVolume {
+  role: VolumeRole;
+  rootPath: string;
+  reason: string;
+}
+
 export interface CardStatus {
   card: CardEntity;
+  /** Levels as they hold now: a file with a copy on an offline volume counts as "copied". */
   byLevel: Partial<Record<ProtectionLevel, number>>;
   uploadsInFlight: number;
   verdict: CardVerdict;
   sameDevice: boolean;
+  /** Volumes offline now, with why (a card is never safe while one is). */
+  offlineVolumes: OfflineVolume[];
+  /** Files of the card with a copy on an offline volume: that copy is unreachable and does not count. */
+  unreachable: number;
 }
+
+const LOCAL_VERIFIED = ['verified', 'offsite', 'immutable', 'drilled'];
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -104,18 +117,31 @@ export class IngestService {
     return { primary: rows.find((v) => v.role === VolumeRole.Primary), mirror: rows.find((v) => v.role === VolumeRole.Mirror) };
   }
 
+  /** A volume's files, with its identity (marker, device) checked before every write there. */
+  volumeFiles(v: StorageVolumeEntity): VolumeFiles {
+    return new VolumeFiles(v.role, v.rootPath, async () => {
+      try {
+        await this.volumes.assertWritable(v.id);
+      } catch (err) {
+        if (err instanceof AppError && err.code === ErrorCode.VolumeOffline) throw new VolumeOfflineError(v.role, err.message);
+        throw err;
+      }
+    });
+  }
+
   /** The volumes to write to now: the primary is required; an offline mirror is skipped (copied later). */
   async storeVolumes(): Promise<StoreVolumes> {
     const { primary, mirror } = await this.volumeRows();
     if (!primary || primary.state === VolumeState.Offline) {
       throw new AppError(
         ErrorCode.VolumeOffline,
-        `The primary volume is offline${primary ? ` (${primary.rootPath})` : ''}; check the NAS pool`,
+        `The primary volume is offline${primary ? ` (${primary.offlineReason ?? primary.rootPath})` : ''}; check the NAS pool`,
+        ['volume=primary'],
       );
     }
     return {
-      primary: new VolumeFiles('primary', primary.rootPath),
-      mirror: mirror && mirror.state !== VolumeState.Offline ? new VolumeFiles('mirror', mirror.rootPath) : undefined,
+      primary: this.volumeFiles(primary),
+      mirror: mirror && mirror.state !== VolumeState.Offline ? this.volumeFiles(mirror) : undefined,
     };
   }
 
@@ -127,6 +153,16 @@ export class IngestService {
    */
   async announceCard(projectSlug: string, input: AnnounceCard): Promise<{ card: CardEntity; created: boolean }> {
     const label = parseCardLabel(input.label);
+    // Each volume's marker and device, before the card is announced: a card never starts on a wrong disk.
+    const checked = await this.volumes.check();
+    const primaryRow = checked.find((v) => v.role === VolumeRole.Primary);
+    if (!primaryRow || primaryRow.state === VolumeState.Offline) {
+      throw new AppError(
+        ErrorCode.VolumeOffline,
+        `The primary volume is offline${primaryRow ? `: ${primaryRow.offlineReason ?? primaryRow.rootPath}` : ''}; no card can start`,
+        ['volume=primary'],
+      );
+    }
     const project = await this.db.getRepository(ProjectEntity).findOne({ where: { slug: projectSlug } });
     if (!project) throw new AppError(ErrorCode.NotFound, `No project with slug "${projectSlug}"`);
     if (project.status === ProjectStatus.Archived) throw new AppError(ErrorCode.ProjectArchived, `Project "${projectSlug}" is archived`);
@@ -203,13 +239,21 @@ export class IngestService {
   /** A card's protection counts and its verdict. Twins count with their original's level. */
   async cardStatus(cardId: string): Promise<CardStatus> {
     const card = await this.getCard(cardId);
-    const levels: { protection: ProtectionLevel; n: number }[] = await this.db.query(
-      `SELECT coalesce(o.protection, a.protection) AS protection, count(*)::int AS n
-         FROM assets a LEFT JOIN assets o ON o.id = a.duplicate_of_asset_id
-        WHERE a.card_id = $1 GROUP BY 1`,
-      [cardId],
+    // A copy on an offline volume is unreachable: its file keeps no two-device level while it is.
+    const levels: { protection: ProtectionLevel; unreachable: boolean; n: number }[] = await this.db.query(
+      `SELECT CASE WHEN x.unreachable AND x.protection = ANY($2) THEN 'copied' ELSE x.protection END AS protection,
+              x.unreachable, count(*)::int AS n
+         FROM (SELECT coalesce(o.protection, a.protection) AS protection,
+                      EXISTS (SELECT 1 FROM copies c JOIN storage_volumes v ON v.id = c.volume_id
+                               WHERE c.asset_id = coalesce(a.duplicate_of_asset_id, a.id) AND v.state = 'offline' AND c.state <> 'missing') AS unreachable
+                 FROM assets a LEFT JOIN assets o ON o.id = a.duplicate_of_asset_id
+                WHERE a.card_id = $1) x
+        GROUP BY 1, 2`,
+      [cardId, LOCAL_VERIFIED],
     );
-    const byLevel = Object.fromEntries(levels.map((l) => [l.protection, l.n])) as Partial<Record<ProtectionLevel, number>>;
+    const byLevel: Partial<Record<ProtectionLevel, number>> = {};
+    for (const l of levels) byLevel[l.protection] = (byLevel[l.protection] ?? 0) + l.n;
+    const unreachable = levels.filter((l) => l.unreachable).reduce((a, l) => a + l.n, 0);
     const [{ n: uploadsInFlight }] = await this.db.query(
       `SELECT count(*)::int AS n FROM uploads WHERE card_id = $1 AND state IN ('receiving','received')`,
       [cardId],
@@ -217,6 +261,9 @@ export class IngestService {
     const { primary, mirror } = await this.volumeRows();
     const sameDevice = Boolean(primary?.sameDevice || mirror?.sameDevice);
     const override = Boolean(primary?.sameDeviceOverride && mirror?.sameDeviceOverride);
+    const offlineVolumes: OfflineVolume[] = [primary, mirror]
+      .filter((v): v is StorageVolumeEntity => !!v && v.state === VolumeState.Offline)
+      .map((v) => ({ role: v.role, rootPath: v.rootPath, reason: v.offlineReason ?? `not reachable at ${v.rootPath}` }));
     // Only targets that leave the building count: an S3 bucket, or a drive the admin rotates off-site.
     const [{ n: targets }] = await this.db.query(
       `SELECT count(*)::int AS n FROM offsite_targets WHERE enabled AND (kind = 's3' OR rotates_offsite)`,
@@ -238,8 +285,10 @@ export class IngestService {
       sealed: card.state === CardState.Verified,
       offsiteTargets: targets,
       offsiteStarted,
+      offlineVolumes,
+      unreachable,
     });
-    return { card, byLevel, uploadsInFlight, verdict, sameDevice };
+    return { card, byLevel, uploadsInFlight, verdict, sameDevice, offlineVolumes, unreachable };
   }
 
   async safeToFormatRule(): Promise<SafeToFormatRule> {
@@ -409,6 +458,7 @@ export class IngestService {
       const version = same.length ? Math.max(...same.map((a) => a.version)) + 1 : 1;
       let storedPath: string;
       let outcome: SealOutcome;
+      let mirrorOffline = false;
       if (twin) {
         storedPath = twin.storedPath!;
         outcome = 'twin';
@@ -422,7 +472,18 @@ export class IngestService {
         const promoted = await Promise.allSettled(
           [vols.primary, vols.mirror].map(async (v) => {
             if (!v || (await v.partSize(uploadId)) === null) return;
-            if ((await v.promote(uploadId, storedPath)) === 'exists') {
+            let made: 'created' | 'exists';
+            try {
+              made = await v.promote(uploadId, storedPath);
+            } catch (err) {
+              // The mirror went offline since the upload began: its copy is missing, repaired when it returns.
+              if (v === vols.mirror && err instanceof VolumeOfflineError) {
+                mirrorOffline = true;
+                return;
+              }
+              throw err;
+            }
+            if (made === 'exists') {
               const there = await plainRead(v.finalPath(storedPath), ['sha256']);
               if (there.hashes.sha256 !== client.sha256) {
                 throw new AppError(
@@ -460,7 +521,7 @@ export class IngestService {
           copies.push({
             assetId: asset.id,
             volumeId: mRow.id,
-            state: vols.mirror && upload.mirrorState === 'writing' ? CopyState.Written : CopyState.Missing,
+            state: vols.mirror && upload.mirrorState === 'writing' && !mirrorOffline ? CopyState.Written : CopyState.Missing,
             location: storedPath,
           });
         await em.insert(CopyEntity, copies);
@@ -499,7 +560,14 @@ export class IngestService {
   ): Promise<SealResult> {
     for (const v of [vols.primary, vols.mirror]) {
       if (!v || (await v.partSize(upload.id)) === null) continue;
-      if ((await v.promote(upload.id, storedPath)) === 'exists') {
+      let made: 'created' | 'exists';
+      try {
+        made = await v.promote(upload.id, storedPath);
+      } catch (err) {
+        if (v === vols.mirror && err instanceof VolumeOfflineError) continue; // the card's seal is written there when it returns
+        throw err;
+      }
+      if (made === 'exists') {
         const there = await plainRead(v.finalPath(storedPath), ['sha256']);
         if (there.hashes.sha256 !== client.sha256 && !storedPath.endsWith('/ascmhl_chain.xml')) {
           throw new AppError(
@@ -545,7 +613,16 @@ export class IngestService {
     const checks = copies.map(async (copy) => {
       const vol = vols.get(copy.volumeId!);
       if (!vol || copy.state === CopyState.Missing || copy.state === CopyState.Verified) return;
-      const path = new VolumeFiles(vol.role, vol.rootPath).finalPath(copy.location!);
+      const files = this.volumeFiles(vol);
+      const path = files.finalPath(copy.location!);
+      try {
+        // Nothing on a volume that is not the one set up there is read as a copy: it waits for the volume.
+        if (vol.state === VolumeState.Offline) return;
+        await files.assertOnline();
+      } catch (err) {
+        if (err instanceof VolumeOfflineError) return;
+        throw err;
+      }
       try {
         // xxh64 (the card's working hash, as in its ASC MHL) at ~5 GB/s: the read-back is bound by the
         // device, not the CPU. SHA-256 was checked against the card's when the file was sealed.
@@ -674,6 +751,14 @@ export class IngestService {
   async repairMissingCopies(): Promise<{ repaired: number }> {
     const { primary, mirror } = await this.volumeRows();
     if (!primary || !mirror || primary.state === VolumeState.Offline || mirror.state === VolumeState.Offline) return { repaired: 0 };
+    // Catch-up after a volume was away: copies written but not yet read back (their read-back
+    // waited for the volume), and cards whose ASC MHL seal waited for it.
+    const written: { asset_id: string }[] = await this.db.query(
+      `SELECT DISTINCT c.asset_id FROM copies c WHERE c.volume_id IS NOT NULL AND c.state = 'written' LIMIT 10000`,
+    );
+    for (const w of written) await this.queue.send(JobName.AssetsVerify, { assetId: w.asset_id });
+    const waiting: { id: string }[] = await this.db.query(`SELECT id FROM cards WHERE state = 'verifying'`);
+    for (const c of waiting) await this.queue.send(JobName.CardsSeal, { cardId: c.id }, { singletonKey: c.id });
     const missing: { id: string; asset_id: string; volume_id: string; location: string }[] = await this.db.query(
       `SELECT c.id, c.asset_id, c.volume_id, c.location FROM copies c WHERE c.volume_id IS NOT NULL AND c.state = 'missing' ORDER BY c.id LIMIT 10000`,
     );
@@ -681,7 +766,7 @@ export class IngestService {
     for (const m of missing) {
       const [to, from] = m.volume_id === mirror.id ? [mirror, primary] : [primary, mirror];
       const src = new VolumeFiles(from.role, from.rootPath);
-      const dst = new VolumeFiles(to.role, to.rootPath);
+      const dst = this.volumeFiles(to); // its marker and device checked before each write
       await copyFileDurably(src.finalPath(m.location), dst, m.location);
       await this.db.getRepository(CopyEntity).update(m.id, { state: CopyState.Written, error: null });
       await this.queue.send(JobName.AssetsVerify, { assetId: m.asset_id });

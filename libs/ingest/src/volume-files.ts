@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, stat, truncate, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { link, open, readdir, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import { StagingFile } from '@studiovault/hashing';
+import { mkdirBelowRoot } from '@studiovault/volumes';
 
 const STAGING = '.studiovault/staging';
 
@@ -19,6 +20,20 @@ export class VolumeWriteError extends Error {
     return this.errno === 'ENOSPC' || this.errno === 'EDQUOT';
   }
 }
+
+/**
+ * The volume is not the one set up there (its identity marker is missing or another volume's,
+ * or its device changed): nothing is written, and the volume is offline.
+ */
+export class VolumeOfflineError extends VolumeWriteError {
+  override name = 'VolumeOfflineError';
+  constructor(volume: 'primary' | 'mirror', message: string) {
+    super(volume, undefined, message);
+  }
+}
+
+/** Throws VolumeOfflineError when the volume at the root is not the one set up there. */
+export type VolumeGuard = () => Promise<void>;
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -38,7 +53,14 @@ export class VolumeFiles {
   constructor(
     readonly role: 'primary' | 'mirror',
     readonly root: string,
+    /** Checks the volume's identity marker and device before a write (absent: reads only). */
+    private readonly guard?: VolumeGuard,
   ) {}
+
+  /** Throws VolumeOfflineError when the volume is not the one set up at the root. */
+  async assertOnline(): Promise<void> {
+    await this.guard?.();
+  }
 
   partPath(uploadId: string): string {
     return join(this.root, STAGING, `${uploadId}.part`);
@@ -55,9 +77,9 @@ export class VolumeFiles {
    * again at byte 0 (see DualVolumeStore.write).
    */
   async createPart(uploadId: string): Promise<void> {
-    const dir = join(this.root, STAGING);
+    await this.assertOnline();
     await this.wrap(async () => {
-      await mkdir(dir, { recursive: true });
+      await mkdirBelowRoot(this.root, STAGING); // never the root itself
       const fh = await open(this.partPath(uploadId), 'wx');
       await fh.close();
     });
@@ -108,6 +130,7 @@ export class VolumeFiles {
    */
   async promote(uploadId: string, relative: string): Promise<'created' | 'exists'> {
     const target = this.finalPath(relative);
+    await this.assertOnline();
     return this.wrap(async () => {
       const fh = await open(this.partPath(uploadId), 'r');
       try {
@@ -115,7 +138,8 @@ export class VolumeFiles {
       } finally {
         await fh.close();
       }
-      await mkdir(dirname(target), { recursive: true });
+      // The card's folders below the verified root; the root itself is never created here.
+      await mkdirBelowRoot(this.root, posix.dirname(relative));
       try {
         await link(this.partPath(uploadId), target);
       } catch (err) {
@@ -145,6 +169,8 @@ export class VolumeFiles {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e instanceof VolumeWriteError) throw e;
+      // A failed write on a disk that went away (folder moved, disk unmounted) takes the volume offline.
+      if (e.code !== 'ENOSPC' && e.code !== 'EDQUOT') await this.assertOnline();
       const what = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'is full' : `failed (${e.code ?? e.message})`;
       throw new VolumeWriteError(this.role, e.code, `The ${this.role} volume ${what} at ${this.root}`);
     }

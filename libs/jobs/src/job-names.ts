@@ -58,7 +58,8 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
     retryDelaySeconds: 10,
     retryBackoff: true,
     expireInSeconds: 120,
-    cron: '*/5 * * * *',
+    // A backstop: the process running jobs also queues a check every STUDIOVAULT_VOLUME_CHECK_SECONDS (30 s).
+    cron: '* * * * *',
   },
   // A 1 GiB video re-read twice from HDD takes ~10 s; allow for slow pools.
   [JobName.AssetsVerify]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 1800 },

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nes
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CatalogQueries, CopyEntity, StorageVolumeEntity } from '@studiovault/catalog';
-import { Role } from '@studiovault/contracts';
+import { CopyState, ProtectionLevel, Role, VolumeState } from '@studiovault/contracts';
 import { IngestService } from '@studiovault/ingest';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
@@ -69,27 +69,41 @@ export class CardsController {
       this.db.getRepository(StorageVolumeEntity).find(),
     ]);
     const role = new Map(volumes.map((v) => [v.id, v.role]));
+    // A copy on an offline volume is unreachable: it does not count, and the file says why.
+    const offline = new Map(volumes.filter((v) => v.state === VolumeState.Offline).map((v) => [v.id, v]));
+    const unreachable = (assetId: string) =>
+      copies.find((c) => c.assetId === assetId && c.volumeId && offline.has(c.volumeId) && c.state !== CopyState.Missing);
+    const LOCAL_VERIFIED: string[] = [
+      ProtectionLevel.Verified,
+      ProtectionLevel.Offsite,
+      ProtectionLevel.Immutable,
+      ProtectionLevel.Drilled,
+    ];
     return {
-      items: page.rows.map((r) => ({
-        id: r.id,
-        relativePath: r.relativePath,
-        size: Number(r.size),
-        protection: r.protection,
-        protectionReason: r.protectionReason,
-        xxh64: r.xxh64,
-        sha256: r.sha256,
-        captureTime: r.captureTime?.toISOString() ?? null,
-        copies: copies
-          .filter((c) => c.assetId === r.id && c.volumeId)
-          .map((c) => ({
-            volume: role.get(c.volumeId!) ?? 'unknown',
-            state: c.state,
-            verifyMethod: c.verifyMethod,
-            observedXxh64: c.observedXxh64,
-            verifiedAt: c.verifiedAt?.toISOString() ?? null,
-            error: c.error,
-          })),
-      })),
+      items: page.rows.map((r) => {
+        const away = unreachable(r.id);
+        const v = away ? offline.get(away.volumeId!)! : undefined;
+        return {
+          id: r.id,
+          relativePath: r.relativePath,
+          size: Number(r.size),
+          protection: v && LOCAL_VERIFIED.includes(r.protection) ? ProtectionLevel.Copied : r.protection,
+          protectionReason: v ? `copy unreachable: the ${v.role} volume is offline (${v.offlineReason ?? v.rootPath})` : r.protectionReason,
+          xxh64: r.xxh64,
+          sha256: r.sha256,
+          captureTime: r.captureTime?.toISOString() ?? null,
+          copies: copies
+            .filter((c) => c.assetId === r.id && c.volumeId)
+            .map((c) => ({
+              volume: role.get(c.volumeId!) ?? 'unknown',
+              state: offline.has(c.volumeId!) && c.state !== CopyState.Missing ? 'unreachable' : c.state,
+              verifyMethod: c.verifyMethod,
+              observedXxh64: c.observedXxh64,
+              verifiedAt: c.verifiedAt?.toISOString() ?? null,
+              error: offline.has(c.volumeId!) ? (offline.get(c.volumeId!)!.offlineReason ?? c.error) : c.error,
+            })),
+        };
+      }),
       nextCursor: page.nextCursor,
     };
   }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { CardState, ProtectionLevel, SafeToFormatRule } from '@studiovault/contracts';
+import { CardState, ProtectionLevel, SafeToFormatRule, VolumeRole } from '@studiovault/contracts';
 import { CardStatus, SealResult } from '@studiovault/ingest';
 
 export class AnnounceCardDto {
@@ -41,6 +41,12 @@ export class LevelCountsDto {
   @ApiProperty() at_risk!: number;
 }
 
+export class OfflineVolumeDto {
+  @ApiProperty({ enum: VolumeRole, enumName: 'VolumeRole' }) role!: VolumeRole;
+  @ApiProperty() rootPath!: string;
+  @ApiProperty({ example: 'marker missing at /pools/mirror/.studiovault-volume.json' }) reason!: string;
+}
+
 export class CardDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() label!: string;
@@ -56,6 +62,10 @@ export class CardDto {
   @ApiProperty() uploadsInFlight!: number;
   @ApiProperty({ type: VerdictDto }) verdict!: VerdictDto;
   @ApiProperty({ description: 'The two volumes share a device (shown as a warning)' }) sameDevice!: boolean;
+  @ApiProperty({ type: [OfflineVolumeDto], description: 'Volumes offline now: no card is safe to format while one is' })
+  offlineVolumes!: OfflineVolumeDto[];
+  @ApiProperty({ description: 'Files with a copy on an offline volume (that copy is unreachable and does not count)' })
+  unreachableFiles!: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) verifiedAt!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 
@@ -77,6 +87,8 @@ export class CardDto {
       uploadsInFlight: s.uploadsInFlight,
       verdict: s.verdict,
       sameDevice: s.sameDevice,
+      offlineVolumes: s.offlineVolumes,
+      unreachableFiles: s.unreachable,
       verifiedAt: c.verifiedAt?.toISOString() ?? null,
       createdAt: c.createdAt.toISOString(),
     };
@@ -109,7 +121,8 @@ export class SealResultDto {
 
 export class CopyDto {
   @ApiProperty({ enum: ['primary', 'mirror'] }) volume!: string;
-  @ApiProperty() state!: string;
+  @ApiProperty({ description: 'written, verified, missing, mismatch; "unreachable" while its volume is offline (it does not count then)' })
+  state!: string;
   @ApiProperty({ type: String, nullable: true, description: 'o_direct (read from the device) or plain (file system refused O_DIRECT)' })
   verifyMethod!: string | null;
   @ApiProperty({ type: String, nullable: true }) observedXxh64!: string | null;

@@ -422,8 +422,14 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
         }
         if (Date.now() - lastNote > (tty ? 5000 : 15000)) {
           lastNote = Date.now();
+          // A volume offline is what the wait is for: say which, and why, not "0 of N verified".
+          const offline = card.offlineVolumes?.[0];
           if (!ctx.out.json || tty)
-            progress.log(`verifying on the NAS: ${verifiedCount(card)} of ${totalCount(card)} file(s) verified on two devices…`);
+            progress.log(
+              offline
+                ? `waiting: ${offline.role} volume offline (${clean(offline.reason)}); ${verifiedCount(card)} of ${totalCount(card)} file(s) verified on two devices`
+                : `verifying on the NAS: ${verifiedCount(card)} of ${totalCount(card)} file(s) verified on two devices…`,
+            );
         }
         await sleep(POLL_MS);
         card = await withReachRetry(() => cards.card(cardId), undefined, reachTrouble);

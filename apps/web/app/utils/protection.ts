@@ -111,6 +111,8 @@ export function copyStateLabel(copy: FileCopy): string {
       return 'mismatch';
     case 'missing':
       return 'missing';
+    case 'unreachable':
+      return 'unreachable: its volume is offline';
     default:
       return copy.state;
   }
