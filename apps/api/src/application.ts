@@ -9,6 +9,7 @@ import { AppError } from '@studiovault/common';
 import { CoreOptions } from '@studiovault/core';
 import { ErrorCode } from '@studiovault/contracts';
 import { AppModule } from './app.module';
+import { rejectNulBytes } from './ops/nul-bytes.middleware';
 import { serveWeb } from './web';
 
 function trustProxySetting(value: string): boolean | number | string {
@@ -56,6 +57,7 @@ export function configureApp(app: NestExpressApplication, opts: { bodyLimit: str
   app.use(assignRequestId); // before the body parsers, so their errors carry the id too
   app.use(json({ limit: opts.bodyLimit }));
   app.use(urlencoded({ extended: false, limit: opts.bodyLimit }));
+  app.use(rejectNulBytes);
   app.use(cookieParser());
   app.setGlobalPrefix('api', { exclude: ['metrics', 'files', 'files/{*rest}'] });
   app.useGlobalPipes(validationPipe);
