@@ -1,4 +1,4 @@
-import { ParseUUIDPipe, PipeTransform } from '@nestjs/common';
+import { ParseUUIDPipe, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
 
@@ -19,3 +19,24 @@ export const bigintIdPipe: PipeTransform<string, string> = {
     return value;
   },
 };
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((e) => {
+    const path = parent ? `${parent}.${e.property}` : e.property;
+    const own = e.constraints
+      ? Object.values(e.constraints).map((m) => (m.includes('should not exist') ? `${path} is not an accepted field` : m))
+      : [];
+    return [...own, ...flatten(e.children ?? [], path)];
+  });
+}
+
+export const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  forbidUnknownValues: true,
+  exceptionFactory: (errors) => {
+    const details = flatten(errors);
+    return new AppError(ErrorCode.ValidationFailed, details[0] ?? 'The request is invalid', details);
+  },
+});
