@@ -9,6 +9,7 @@ import { CoreOptions } from '@studiovault/core';
 import { AppModule } from './app.module';
 import { validationPipe } from './controllers/pipes';
 import { rejectNulBytes } from './ops/nul-bytes.middleware';
+import { securityHeaders } from './ops/security-headers';
 import { serveWeb } from './web';
 
 function trustProxySetting(value: string): boolean | number | string {
@@ -33,6 +34,7 @@ export function configureApp(app: NestExpressApplication, opts: { bodyLimit: str
   app.set('trust proxy', trustProxySetting(opts.trustProxy ?? 'loopback'));
   app.disable('x-powered-by');
   app.use(assignRequestId); // before the body parsers, so their errors carry the id too
+  for (const handler of securityHeaders(opts.webDir)) app.use(handler);
   app.use(json({ limit: opts.bodyLimit }));
   app.use(urlencoded({ extended: false, limit: opts.bodyLimit }));
   app.use(rejectNulBytes);

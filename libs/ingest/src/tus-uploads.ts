@@ -35,6 +35,9 @@ export class TusUploads {
       datastore: store,
       relativeLocation: true,
       respectForwardedHeaders: true,
+      // The portal uploads from its own origin, which needs no CORS; no other origin gets an
+      // Access-Control-Allow-Origin (tus's default would answer `*` to every site).
+      allowedOrigins: () => false,
       onUploadCreate: async (_req, upload) => {
         const meta = upload.metadata ?? {};
         await this.ingest.createUpload(upload.id, {
