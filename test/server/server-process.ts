@@ -25,21 +25,27 @@ export function freePort(): Promise<number> {
 export interface ServerProcess {
   child: ChildProcess;
   output: () => string;
+  /** Standard output alone (a pipe: not a terminal). */
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
 /** Starts the real server (`node dist/apps/api/src/main.js`) with only the given environment. */
 export function startServer(env: Record<string, string>): ServerProcess {
   let out = '';
+  let stdout = '';
   const child = spawn(NODE, [SERVER_MAIN], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d) => (out += d));
+  child.stdout!.on('data', (d) => {
+    out += d;
+    stdout += d;
+  });
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  return { child, output: () => out, stdout: () => stdout, exited };
 }
 
 export async function waitForHealth(base: string, server: ServerProcess, ms = 60_000): Promise<void> {

@@ -1,14 +1,15 @@
-import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'nestjs-pino';
-import { AppError } from '@studiovault/common';
 import { CoreOptions } from '@studiovault/core';
-import { ErrorCode } from '@studiovault/contracts';
 import { AppModule } from './app.module';
+import { validationPipe } from './controllers/pipes';
+import { rejectNulBytes } from './ops/nul-bytes.middleware';
+import { securityHeaders } from './ops/security-headers';
 import { serveWeb } from './web';
 
 function trustProxySetting(value: string): boolean | number | string {
@@ -28,34 +29,15 @@ function assignRequestId(req: Request & { id?: string }, res: Response, next: Ne
   next();
 }
 
-function flatten(errors: ValidationError[], parent = ''): string[] {
-  return errors.flatMap((e) => {
-    const path = parent ? `${parent}.${e.property}` : e.property;
-    const own = e.constraints
-      ? Object.values(e.constraints).map((m) => (m.includes('should not exist') ? `${path} is not an accepted field` : m))
-      : [];
-    return [...own, ...flatten(e.children ?? [], path)];
-  });
-}
-
-export const validationPipe = new ValidationPipe({
-  whitelist: true,
-  forbidNonWhitelisted: true,
-  transform: true,
-  forbidUnknownValues: true,
-  exceptionFactory: (errors) => {
-    const details = flatten(errors);
-    return new AppError(ErrorCode.ValidationFailed, details[0] ?? 'The request is invalid', details);
-  },
-});
-
 /** Configures an API application the same way for `main`, the OpenAPI generator and tests. */
 export function configureApp(app: NestExpressApplication, opts: { bodyLimit: string; trustProxy?: string; webDir?: string }): void {
   app.set('trust proxy', trustProxySetting(opts.trustProxy ?? 'loopback'));
   app.disable('x-powered-by');
   app.use(assignRequestId); // before the body parsers, so their errors carry the id too
+  for (const handler of securityHeaders(opts.webDir)) app.use(handler);
   app.use(json({ limit: opts.bodyLimit }));
   app.use(urlencoded({ extended: false, limit: opts.bodyLimit }));
+  app.use(rejectNulBytes);
   app.use(cookieParser());
   app.setGlobalPrefix('api', { exclude: ['metrics', 'files', 'files/{*rest}'] });
   app.useGlobalPipes(validationPipe);
@@ -73,4 +55,5 @@ export async function createApiApp(options: CoreOptions & { webDir?: string }): 
   return app;
 }
 
+export { validationPipe };
 export type { INestApplication };

@@ -1,20 +1,26 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { Logger, LogLevel } from '@nestjs/common';
+import { ConsoleLogger, Logger, LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
 import { UsersService } from '@studiovault/auth';
 import { ConfigError, loadConfig } from '@studiovault/config';
-import { prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
+import { prepareDatabase, resolveLogFormat, withEmbeddedSecret } from '@studiovault/core';
 import { EmbeddedPostgresError } from '@studiovault/embedded';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
 import { createApiApp } from './application';
 
-/** Until pino takes over, Nest's console logger prints only what LOG_LEVEL asks for. */
-function quietBootLogs(level: string): void {
+/** Until pino takes over, Nest's console logger prints only what LOG_LEVEL asks for, in the LOG_FORMAT pino will use. */
+function quietBootLogs(level: string, format: 'json' | 'pretty'): void {
   const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
   const upTo = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5, silent: -1 }[level] ?? 3;
-  Logger.overrideLogger(order.slice(0, upTo + 1));
+  Logger.overrideLogger(
+    new ConsoleLogger({
+      logLevels: order.slice(0, upTo + 1),
+      json: format === 'json',
+      colors: format === 'pretty' && process.stdout.isTTY,
+    }),
+  );
 }
 
 /** The portal's build, next to the compiled server (dist/apps/web/public). */
@@ -29,7 +35,7 @@ function defaultWebDir(): string | undefined {
  */
 async function main(): Promise<void> {
   const config = await withEmbeddedSecret(loadConfig());
-  quietBootLogs(config.logLevel);
+  quietBootLogs(config.logLevel, resolveLogFormat(config.logFormat));
   const db = await prepareDatabase(config, { migrate: config.database.runMigrations });
   const webDir = config.webDir ?? defaultWebDir();
   const app = await createApiApp({ config, databaseUrl: db.url, webDir });

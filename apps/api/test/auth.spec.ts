@@ -185,6 +185,48 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/password|svt_[A-Za-z0-9_-]{43}/);
   });
 
+  it('a 900 KB e-mail or an over-long password is refused before the rate limiter and the audit log see it', async () => {
+    const audit = async () => {
+      const pg = new Client({ connectionString: t.db.url });
+      await pg.connect();
+      const r = await pg.query(
+        `SELECT count(*)::int AS n, coalesce(max(octet_length(details::text)), 0)::int AS biggest FROM audit_events`,
+      );
+      await pg.end();
+      return r.rows[0] as { n: number; biggest: number };
+    };
+    const before = await audit();
+    const huge = `${'a'.repeat(900 * 1024)}@studio.test`;
+    const attempts = [
+      t.http().post('/api/auth/login').send({ email: huge, password: 'x' }),
+      t.http().post('/api/auth/token').send({ email: huge, password: 'x', tokenName: 'x' }),
+      t
+        .http()
+        .post('/api/auth/login')
+        .send({ email: 'ada@studio.test', password: 'p'.repeat(2000) }),
+      t.http().post('/api/auth/login').send({ email: 'ada@studio.test' }),
+      t.http().post('/api/auth/login').send({ email: 'ada@studio.test', password: 'x', isAdmin: true }),
+    ];
+    for (const attempt of attempts) {
+      const res = await attempt;
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(res.text.length).toBeLessThan(2000); // the error names the field, it does not echo it
+    }
+    // Nothing was audited (and nothing counted as a failed sign-in), so no row grew with the e-mail.
+    expect(await audit()).toEqual(before);
+    expect(before.biggest).toBeLessThan(4096);
+    // A body over the JSON limit is 413 with the usual shape.
+    const tooBig = await t
+      .http()
+      .post('/api/auth/login')
+      .send({ email: `${'a'.repeat(1100 * 1024)}@studio.test`, password: 'x' });
+    expect({ status: tooBig.status, code: tooBig.body.code, requestId: Boolean(tooBig.body.requestId) }).toEqual({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      requestId: true,
+    });
+  });
+
   let cachedAdmin: string | undefined;
   async function setupAdminToken(): Promise<string> {
     if (cachedAdmin) return cachedAdmin;

@@ -193,6 +193,106 @@ describe('projects API and bad input', () => {
     expect([await countRows('projects'), await countRows('users')]).toEqual(before);
   });
 
+  /** Text of Postgres's own errors, which must never reach a client. */
+  const DB_TEXT =
+    /invalid input syntax|violates|relation|out of range for type|invalid byte sequence|QueryFailedError|syntax error|column/i;
+  const expectCleanError = (res: { status: number; text: string; body: Record<string, unknown> }, status: number, code: string) => {
+    expect({ status: res.status, code: res.body.code }).toEqual({ status, code });
+    expect(res.body.statusCode).toBe(status);
+    expect(res.body.requestId).toBeTruthy();
+    expect(res.text).not.toMatch(DB_TEXT);
+  };
+
+  describe('NUL bytes, huge ids and bad tus metadata: 400/404, never a 500 or database text', () => {
+    it('a NUL in the login e-mail, without signing in', async () => {
+      const res = await t.http().post('/api/auth/login').send({ email: 'ada\u0000@studio.test', password: 'whatever' });
+      expectCleanError(res, 400, 'VALIDATION_FAILED');
+      const token = await t.http().post('/api/auth/token').send({ email: 'ada@studio.test', password: 'pw\u0000', tokenName: 'x' });
+      expectCleanError(token, 400, 'VALIDATION_FAILED');
+    });
+
+    it('a NUL in a project name, a nested field or a key writes nothing', async () => {
+      const before = await countRows('projects');
+      for (const body of [{ name: 'Ada\u0000Wedding' }, { name: 'x', client: 'a\u0000' }, { name: 'x', ['cl\u0000ient']: 'y' }]) {
+        expectCleanError(await t.http().post('/api/projects').auth(editor, { type: 'bearer' }).send(body), 400, 'VALIDATION_FAILED');
+      }
+      expect(await countRows('projects')).toBe(before);
+    });
+
+    it('a NUL in a query string or a path parameter', async () => {
+      expectCleanError(await t.http().get('/api/projects?search=a%00b').auth(editor, { type: 'bearer' }), 400, 'VALIDATION_FAILED');
+      expectCleanError(await t.http().get('/api/audit?action=%00').auth(admin, { type: 'bearer' }), 400, 'VALIDATION_FAILED');
+      expectCleanError(await t.http().get('/api/projects/ab%00c').auth(editor, { type: 'bearer' }), 400, 'VALIDATION_FAILED');
+      expectCleanError(await t.http().get('/api/projects/ab%00c/cards').auth(editor, { type: 'bearer' }), 400, 'VALIDATION_FAILED');
+    });
+
+    it('numeric ids past bigint, and ids that are not numbers', async () => {
+      for (const id of ['99999999999999999999', '9223372036854775808', '-1', '1e3', 'abc', '0']) {
+        const res = await t.http().get(`/api/assets/${id}/content`).auth(editor, { type: 'bearer' });
+        expectCleanError(res, 400, 'VALIDATION_FAILED');
+      }
+      // the largest bigint is a well-formed id of a file that is not there
+      expectCleanError(await t.http().get('/api/assets/9223372036854775807/content').auth(editor, { type: 'bearer' }), 404, 'NOT_FOUND');
+    });
+
+    const tusCreate = (metadata: string | undefined, token = editor) => {
+      const req = t.http().post('/files').set('Tus-Resumable', '1.0.0').set('Upload-Length', '3').auth(token, { type: 'bearer' });
+      return metadata === undefined ? req : req.set('Upload-Metadata', metadata);
+    };
+    const meta = (m: Record<string, string>) =>
+      Object.entries(m)
+        .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+        .join(',');
+
+    it.each([
+      ['no Upload-Metadata', undefined, 400, 'VALIDATION_FAILED'],
+      ['no cardId', meta({ relativePath: 'DCIM/A.JPG' }), 400, 'VALIDATION_FAILED'],
+      ['an empty cardId', meta({ cardId: '', relativePath: 'DCIM/A.JPG' }), 400, 'VALIDATION_FAILED'],
+      ['a garbage cardId', meta({ cardId: "1' OR 1=1 --", relativePath: 'DCIM/A.JPG' }), 400, 'VALIDATION_FAILED'],
+      ['a numeric cardId', meta({ cardId: '99999999999999999999', relativePath: 'DCIM/A.JPG' }), 400, 'VALIDATION_FAILED'],
+      [
+        'a cardId with a NUL',
+        meta({ cardId: '00000000-0000-4000-8000-000000000000\u0000', relativePath: 'A.JPG' }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a card that does not exist',
+        meta({ cardId: '00000000-0000-4000-8000-000000000000', relativePath: 'DCIM/A.JPG' }),
+        404,
+        'CARD_NOT_FOUND',
+      ],
+    ])('tus POST /files with %s', async (_name, metadata, status, code) => {
+      const before = await countRows('uploads');
+      const res = await tusCreate(metadata);
+      expect(res.status).toBe(status);
+      const body = JSON.parse(res.text) as Record<string, unknown>;
+      expect(body).toMatchObject({ statusCode: status, code });
+      expect(body.requestId).toBe(res.headers['x-request-id']);
+      expect(res.text).not.toMatch(DB_TEXT);
+      expect(await countRows('uploads')).toBe(before);
+    });
+
+    it('tus POST /files for a card of an archived project, or with an mtime Postgres cannot hold', async () => {
+      await t.http().post('/api/projects').auth(editor, { type: 'bearer' }).send({ name: 'Tus Checks', slug: 'tus-checks' }).expect(201);
+      const card = await t
+        .http()
+        .post('/api/projects/tus-checks/cards')
+        .auth(editor, { type: 'bearer' })
+        .send({ label: 'A001' })
+        .expect(201);
+      const before = await countRows('uploads');
+      const farPast = await tusCreate(meta({ cardId: card.body.id, relativePath: 'DCIM/A.JPG', mtime: '-005000-01-01T00:00:00Z' }));
+      expect(farPast.status).toBe(400);
+      expect(JSON.parse(farPast.text)).toMatchObject({ code: 'VALIDATION_FAILED', details: ['mtime'] });
+      await t.http().post('/api/projects/tus-checks/archive').auth(admin, { type: 'bearer' }).expect(200);
+      const archived = await tusCreate(meta({ cardId: card.body.id, relativePath: 'DCIM/A.JPG' }));
+      expect(archived.status).toBe(409);
+      expect(JSON.parse(archived.text)).toMatchObject({ code: 'PROJECT_ARCHIVED' });
+      expect(await countRows('uploads')).toBe(before);
+    });
+  });
+
   it('names every field problem', async () => {
     const res = await t.http().post('/api/projects').auth(editor, { type: 'bearer' }).send({ name: 42, type: 'x', extra: 1 }).expect(400);
     expect(res.body.details.join('\n')).toMatch(/extra is not an accepted field/);

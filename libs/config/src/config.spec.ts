@@ -11,6 +11,8 @@ describe('configuration', () => {
     expect(c.database.runMigrations).toBe(true);
     expect(c.volumes.primaryRoot).toMatch(/data\/volumes\/primary$/);
     expect(c.workerInProcess).toBe(true);
+    expect(c.logFormat).toBeUndefined(); // decided by whether stdout is a terminal
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
   });
 
   it.each([
@@ -23,6 +25,7 @@ describe('configuration', () => {
     [{ STUDIOVAULT_ADMIN_EMAIL: 'nope', STUDIOVAULT_ADMIN_PASSWORD: 'long enough pass' }, /STUDIOVAULT_ADMIN_EMAIL must be an e-mail/],
     [{ STUDIOVAULT_MIGRATIONS_RUN: 'maybe' }, /STUDIOVAULT_MIGRATIONS_RUN must be a boolean/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ LOG_FORMAT: 'xml' }, /LOG_FORMAT must be one of/],
     [{ STUDIOVAULT_SECRET_KEY_FILE: '/nonexistent/key' }, /STUDIOVAULT_SECRET_KEY_FILE: cannot read/],
   ])('refuses %j with one line naming the variable', (env, message) => {
     let err: unknown;

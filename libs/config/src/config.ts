@@ -34,6 +34,8 @@ export interface AppConfig {
   };
   setup: { adminEmail?: string; adminPassword?: string };
   logLevel: string;
+  /** Unset: pretty when stdout is a terminal, json otherwise (decided where the logger is made). */
+  logFormat?: 'json' | 'pretty';
   worker: { concurrency: number };
 }
 
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     setup: { adminEmail: vars.STUDIOVAULT_ADMIN_EMAIL?.toLowerCase(), adminPassword: vars.STUDIOVAULT_ADMIN_PASSWORD },
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    logFormat: vars.LOG_FORMAT as AppConfig['logFormat'],
     worker: { concurrency: vars.STUDIOVAULT_WORKER_CONCURRENCY ?? 2 },
   };
 }

@@ -222,6 +222,16 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
+  @EnvVar({
+    group: 'logging',
+    description:
+      'json (one JSON object a line, for log collectors) or pretty (a readable line). Unset: pretty on a terminal, json otherwise.',
+    defaultText: 'auto',
+  })
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: string;
+
   @EnvVar({ group: 'jobs', description: 'Parallel jobs per worker process.', defaultText: '2' })
   @IsOptional()
   @Transform(toInt)

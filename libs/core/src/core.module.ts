@@ -13,6 +13,8 @@ import { JobsModule } from '@studiovault/jobs';
 import { ProjectsModule } from '@studiovault/projects';
 import { RecoveryModule } from '@studiovault/recovery';
 import { VolumesModule } from '@studiovault/volumes';
+import type { Options } from 'pino-http';
+import { prettyDestination, requestLogLevel, resolveLogFormat } from './log-format';
 
 export interface CoreOptions {
   config: AppConfig;
@@ -24,31 +26,37 @@ export interface CoreOptions {
   maintenanceIntervalSeconds?: number;
 }
 
-/** Structured JSON logs with request ids; secrets are redacted by path. */
-export function loggerModule(config: AppConfig) {
-  return LoggerModule.forRoot({
-    pinoHttp: {
-      level: config.logLevel,
-      // apps/api assigns req.id first (before body parsing); elsewhere make one.
-      genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'res.headers["set-cookie"]',
-          'req.headers["x-csrf-token"]',
-          '*.password',
-          '*.token',
-          '*.secretAccessKey',
-        ],
-        censor: '**redacted**',
-      },
-      autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health/live' || req.url === '/metrics' },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
-      },
+/**
+ * Logs with request ids; secrets are redacted by path. JSON lines for collectors, readable lines
+ * on a terminal (LOG_FORMAT forces either). A request is logged once, at a level that follows its
+ * outcome (requestLogLevel): health checks and portal files only at debug unless they fail.
+ */
+export function loggerModule(config: AppConfig, stdout: NodeJS.WriteStream = process.stdout) {
+  const pretty = resolveLogFormat(config.logFormat, stdout) === 'pretty';
+  const options: Options = {
+    level: config.logLevel,
+    // apps/api assigns req.id first (before body parsing); elsewhere make one.
+    genReqId: (req: IncomingMessage) => req.id ?? randomUUID(),
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+        'req.headers["x-csrf-token"]',
+        '*.password',
+        '*.token',
+        '*.secretAccessKey',
+      ],
+      censor: '**redacted**',
     },
-  });
+    customLogLevel: requestLogLevel,
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
+      // The status only: the security headers would make every line a screen long.
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+  return LoggerModule.forRoot({ pinoHttp: pretty ? [options, prettyDestination(stdout, Boolean(stdout.isTTY))] : options });
 }
 
 /** What the API and the worker share: configuration, logging, the catalog, the job queue and the domain modules. */

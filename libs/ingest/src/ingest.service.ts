@@ -90,6 +90,7 @@ const LOCAL_VERIFIED = ['verified', 'offsite', 'immutable', 'drilled'];
 
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SETTING_RULE = 'safe_to_format_rule';
 
 /**
@@ -224,7 +225,7 @@ export class IngestService {
   }
 
   async getCard(cardId: string): Promise<CardEntity> {
-    const card = await this.db.getRepository(CardEntity).findOne({ where: { id: cardId } });
+    const card = UUID.test(cardId) ? await this.db.getRepository(CardEntity).findOne({ where: { id: cardId } }) : null;
     if (!card) throw new AppError(ErrorCode.CardNotFound, 'No such card');
     return card;
   }
@@ -306,7 +307,13 @@ export class IngestService {
 
   /** Validates a new tus upload's metadata and records it; the store then creates the staging files. */
   async createUpload(uploadId: string, input: NewUpload): Promise<UploadEntity> {
+    // The metadata is the client's text: checked before it reaches a query.
+    if (!input.cardId) throw new AppError(ErrorCode.ValidationFailed, 'cardId is required in Upload-Metadata', ['cardId']);
+    if (!UUID.test(input.cardId)) throw new AppError(ErrorCode.ValidationFailed, 'cardId must be a UUID', ['cardId']);
     const card = await this.getCard(input.cardId);
+    const project = await this.db.getRepository(ProjectEntity).findOne({ where: { id: card.projectId } });
+    if (project?.status === ProjectStatus.Archived)
+      throw new AppError(ErrorCode.ProjectArchived, `Project "${project.slug}" is archived: its cards take no new files`);
     if (input.kind !== undefined && input.kind !== 'history' && input.kind !== 'file') {
       throw new AppError(ErrorCode.ValidationFailed, 'kind must be "file" or "history"', ['kind']);
     }
@@ -322,6 +329,9 @@ export class IngestService {
       throw new AppError(ErrorCode.ValidationFailed, 'sha256 must be 64 lowercase hex digits', ['sha256']);
     if (input.modifiedTime && Number.isNaN(input.modifiedTime.getTime()))
       throw new AppError(ErrorCode.ValidationFailed, 'mtime is not a date', ['mtime']);
+    const year = input.modifiedTime?.getUTCFullYear();
+    if (year !== undefined && (year < 1 || year > 9999))
+      throw new AppError(ErrorCode.ValidationFailed, 'mtime must be a date from year 1 to 9999', ['mtime']);
     // Two names on one card that are the same after Unicode normalization are one file name.
     const clash = await this.db.query(
       `SELECT relative_path FROM uploads WHERE card_id = $1 AND relative_path_nfc = $2 AND relative_path <> $3 AND state IN ('receiving','received')

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@tus/server';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { DataSource } from 'typeorm';
-import { AppError, statusOf } from '@studiovault/common';
+import { inputErrorFromDatabase } from '@studiovault/catalog';
+import { AppError, currentContext, statusOf } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
 import { JobName, OnJob } from '@studiovault/jobs';
 import { DualVolumeStore } from './dual-volume.store';
@@ -13,6 +14,7 @@ import { coalescedBody } from './request-body';
 import { VolumeWriteError } from './volume-files';
 
 export const TUS_PATH = '/files';
+const log = new Logger('TusUploads');
 
 /** The tus 1.0 endpoint (core, creation, termination, expiration) over the dual-volume store. */
 @Injectable()
@@ -33,6 +35,9 @@ export class TusUploads {
       datastore: store,
       relativeLocation: true,
       respectForwardedHeaders: true,
+      // The portal uploads from its own origin, which needs no CORS; no other origin gets an
+      // Access-Control-Allow-Origin (tus's default would answer `*` to every site).
+      allowedOrigins: () => false,
       onUploadCreate: async (_req, upload) => {
         const meta = upload.metadata ?? {};
         await this.ingest.createUpload(upload.id, {
@@ -68,16 +73,31 @@ export class TusUploads {
   }
 }
 
-/** StudioVault's errors travel through tus as JSON bodies with their stable code; tus's own errors pass as they are. */
+/** tus's own protocol errors: `{ status_code, body }` with a short text body of its own. */
+function isTusProtocolError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && typeof (err as { status_code?: unknown }).status_code === 'number';
+}
+
+/**
+ * StudioVault's errors travel through tus as JSON bodies with their stable code; tus's own errors
+ * pass as they are. Anything else (a database error included) is logged with the request id and
+ * answered as a generic 500: tus would put the error's own text in the body.
+ */
 function toTusError(err: unknown): { status_code: number; body: string } | undefined {
   let appError: AppError | undefined;
   if (err instanceof VolumeWriteError)
     appError = new AppError(err.full ? ErrorCode.InsufficientStorage : ErrorCode.VolumeOffline, err.message);
   else if (err instanceof AppError) appError = err;
-  if (!appError) return undefined;
+  else if (isTusProtocolError(err)) return undefined;
+  else appError = inputErrorFromDatabase(err);
+  const requestId = currentContext().requestId || undefined;
+  if (!appError) {
+    log.error(`request ${requestId}: tus upload failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    appError = new AppError(ErrorCode.Internal, 'Internal error; the server log has the details');
+  }
   const statusCode = statusOf(appError.code);
   return {
     status_code: statusCode,
-    body: JSON.stringify({ statusCode, code: appError.code, message: appError.message, details: appError.details }),
+    body: JSON.stringify({ statusCode, code: appError.code, message: appError.message, details: appError.details, requestId }),
   };
 }

@@ -1,14 +1,32 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, mixin, Type } from '@nestjs/common';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { AuditService } from '@studiovault/audit';
 import { LoginLimiter } from '@studiovault/auth';
 import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
+import { validationPipe } from '../controllers/pipes';
 
 function limiterKeys(req: Request): string[] {
   const email = typeof req.body?.email === 'string' ? req.body.email.toLowerCase().trim() : '';
   return [`ip:${req.ip}`, `email:${email}`];
+}
+
+/**
+ * Validates the request body against the route's DTO first. Guards run before pipes, so
+ * without it the rate limiter and passport-local would see the raw body: a 900 KB "e-mail"
+ * would become a limiter key and an audit row before the DTO's limits ever ran.
+ */
+export function ValidBody(dto: Type<object>): Type<CanActivate> {
+  @Injectable()
+  class ValidBodyGuard implements CanActivate {
+    async canActivate(context: ExecutionContext): Promise<boolean> {
+      const req = context.switchToHttp().getRequest<Request>();
+      await validationPipe.transform(req.body, { type: 'body', metatype: dto });
+      return true;
+    }
+  }
+  return mixin(ValidBodyGuard);
 }
 
 /** Refuses sign-in attempts past the failure limit, before any password is checked. */

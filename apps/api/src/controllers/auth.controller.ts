@@ -14,7 +14,7 @@ import { requestContext } from '@studiovault/common';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import { Role } from '@studiovault/contracts';
 import { ApiConflict, Public, Roles } from '../auth/access.decorators';
-import { LoginRateLimitGuard, PasswordGuard } from '../auth/login.guards';
+import { LoginRateLimitGuard, PasswordGuard, ValidBody } from '../auth/login.guards';
 import { CurrentUser } from '../auth/current-actor.decorator';
 import { AuthenticatedUser } from '../auth/strategies';
 import { AcceptInviteDto, LoginDto, SessionDto, SetupDto, SetupStatusDto, TokenLoginDto } from '../dtos/auth.dto';
@@ -62,7 +62,7 @@ export class AuthController {
   @ApiOkResponse({ type: SessionDto })
   @ApiTooManyRequestsResponse({ type: ErrorDto })
   @HttpCode(200)
-  @UseGuards(LoginRateLimitGuard, PasswordGuard)
+  @UseGuards(ValidBody(LoginDto), LoginRateLimitGuard, PasswordGuard)
   async login(
     @Body() _dto: LoginDto,
     @CurrentUser() auth: AuthenticatedUser,
@@ -81,7 +81,7 @@ export class AuthController {
   @ApiConflict('TOKEN_NAME_TAKEN')
   @ApiTooManyRequestsResponse({ type: ErrorDto })
   @HttpCode(200)
-  @UseGuards(LoginRateLimitGuard, PasswordGuard)
+  @UseGuards(ValidBody(TokenLoginDto), LoginRateLimitGuard, PasswordGuard)
   async tokenLogin(@Body() dto: TokenLoginDto, @CurrentUser() auth: AuthenticatedUser): Promise<CreatedTokenDto> {
     return requestContext.run({ ...requestContext.getStore(), actor: { ...auth.actor, via: 'token' } }, async () => {
       const { token, entity } = await this.tokens.create(auth.actor.userId, dto.tokenName);

@@ -24,7 +24,7 @@ import {
   RetentionPolicyDto,
   StartRestoreDto,
 } from '../dtos/recovery.dto';
-import { uuidPipe } from './pipes';
+import { bigintIdPipe, uuidPipe } from './pipes';
 
 /** Restores: editors restore and download; the admin restores into folders on the NAS. */
 @ApiTags('restore')
@@ -55,7 +55,7 @@ export class RestoreController {
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The bytes', schema: { type: 'string', format: 'binary' } })
   async content(
-    @Param('id') id: string,
+    @Param('id', bigintIdPipe) id: string,
     @Query() q: FileContentQueryDto,
     @Res({ passthrough: true }) reply: Response,
   ): Promise<StreamableFile> {

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { inputErrorFromDatabase, pgErrorCode } from '@studiovault/catalog';
 import { AppError, statusOf } from '@studiovault/common';
 import { ErrorBody, ErrorCode } from '@studiovault/contracts';
 import { MetricsService } from '../ops/metrics.service';
@@ -37,6 +38,10 @@ function fromHttpException(err: HttpException): AppError {
   }
 }
 
+function describe(exception: unknown): string {
+  return exception instanceof Error ? (exception.stack ?? exception.message) : String(exception);
+}
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('ErrorFilter');
@@ -46,18 +51,23 @@ export class ErrorFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request & { id?: string }>();
+    const requestId = req.id ? String(req.id) : undefined;
     let err: AppError;
     if (exception instanceof AppError) err = exception;
     else if (fromBodyParser(exception)) err = fromBodyParser(exception)!;
     else if (exception instanceof HttpException) err = fromHttpException(exception);
-    else {
-      // Unknown errors are logged with their stack but answered without detail.
-      this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    else if (inputErrorFromDatabase(exception)) {
+      // Input the database refused: the client's error, answered without the database's text.
+      err = inputErrorFromDatabase(exception)!;
+      this.log.warn(`request ${requestId}: database refused the input (${pgErrorCode(exception)}): ${describe(exception)}`);
+    } else {
+      // Unknown errors (a database error included) are logged with their stack but answered without detail.
+      this.log.error(`request ${requestId}: ${describe(exception)}`);
       err = new AppError(ErrorCode.Internal, 'Internal error; the server log has the details');
     }
     const statusCode = statusOf(err.code);
     this.metrics.httpErrors.inc({ code: err.code });
-    const body: ErrorBody = { statusCode, code: err.code, message: err.message, requestId: req.id ? String(req.id) : undefined };
+    const body: ErrorBody = { statusCode, code: err.code, message: err.message, requestId };
     if (err.details?.length) body.details = err.details;
     if (!res.headersSent) res.status(statusCode).json(body);
   }
