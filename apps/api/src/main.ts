@@ -4,7 +4,7 @@ import { Logger, LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
 import { UsersService } from '@studiovault/auth';
 import { ConfigError, loadConfig } from '@studiovault/config';
-import { prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
+import { hardenServerProcess, prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
 import { createApiApp } from './application';
@@ -27,6 +27,8 @@ function defaultWebDir(): string | undefined {
  * embedded Postgres runs under the data folder.
  */
 async function main(): Promise<void> {
+  const rootWarning = hardenServerProcess();
+  if (rootWarning) process.stderr.write(`warning: ${rootWarning}\n`);
   const config = await withEmbeddedSecret(loadConfig());
   quietBootLogs(config.logLevel);
   const db = await prepareDatabase(config, { migrate: config.database.runMigrations });

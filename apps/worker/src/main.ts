@@ -2,12 +2,14 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfig } from '@studiovault/config';
-import { prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
+import { hardenServerProcess, prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
 import { WorkerModule } from './worker.module';
 
 /** A worker process: runs jobs from the queue in Postgres. Start more for more throughput. */
 async function main(): Promise<void> {
+  const rootWarning = hardenServerProcess();
+  if (rootWarning) process.stderr.write(`warning: ${rootWarning}\n`);
   const config = await withEmbeddedSecret(loadConfig());
   if (!config.database.url)
     throw new ConfigError('DATABASE_URL is required for a separate worker (the embedded default runs the worker inside `npm start`)');

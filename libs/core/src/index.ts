@@ -1,2 +1,3 @@
 export * from './core.module';
 export * from './database';
+export * from './process-safety';

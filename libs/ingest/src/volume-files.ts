@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path';
 import { StagingFile } from '@studiovault/hashing';
 
 const STAGING = '.studiovault/staging';
+/** A studio's files are not for every account on the NAS: no world bits, whatever the process umask. */
+export const VOLUME_FILE_MODE = 0o640;
+export const VOLUME_DIR_MODE = 0o750;
 
 /** A failure of one volume while writing, named so the editor knows which disk to look at. */
 export class VolumeWriteError extends Error {
@@ -57,8 +60,8 @@ export class VolumeFiles {
   async createPart(uploadId: string): Promise<void> {
     const dir = join(this.root, STAGING);
     await this.wrap(async () => {
-      await mkdir(dir, { recursive: true });
-      const fh = await open(this.partPath(uploadId), 'wx');
+      await mkdir(dir, { recursive: true, mode: VOLUME_DIR_MODE });
+      const fh = await open(this.partPath(uploadId), 'wx', VOLUME_FILE_MODE);
       await fh.close();
     });
   }
@@ -115,7 +118,7 @@ export class VolumeFiles {
       } finally {
         await fh.close();
       }
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: VOLUME_DIR_MODE });
       try {
         await link(this.partPath(uploadId), target);
       } catch (err) {

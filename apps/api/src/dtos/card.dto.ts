@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { CardState, ProtectionLevel, SafeToFormatRule } from '@studiovault/contracts';
+import { CardState, NameWarningCode, ProtectionLevel, SafeToFormatRule } from '@studiovault/contracts';
 import { CardStatus, SealResult } from '@studiovault/ingest';
 
 export class AnnounceCardDto {
@@ -41,6 +41,15 @@ export class LevelCountsDto {
   @ApiProperty() at_risk!: number;
 }
 
+export class NameWarningDto {
+  @ApiProperty({ enum: NameWarningCode, enumName: 'NameWarningCode' }) code!: NameWarningCode;
+  @ApiProperty() message!: string;
+}
+
+export class CardNameWarningDto extends NameWarningDto {
+  @ApiProperty({ description: 'The path as the card gave it' }) relativePath!: string;
+}
+
 export class CardDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() label!: string;
@@ -56,6 +65,11 @@ export class CardDto {
   @ApiProperty() uploadsInFlight!: number;
   @ApiProperty({ type: VerdictDto }) verdict!: VerdictDto;
   @ApiProperty({ description: 'The two volumes share a device (shown as a warning)' }) sameDevice!: boolean;
+  @ApiProperty({
+    type: [CardNameWarningDto],
+    description: 'What the ingest noticed about file names (first 100): case twins, bidirectional controls, a file stored under another name',
+  })
+  warnings!: CardNameWarningDto[];
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) verifiedAt!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 
@@ -77,6 +91,7 @@ export class CardDto {
       uploadsInFlight: s.uploadsInFlight,
       verdict: s.verdict,
       sameDevice: s.sameDevice,
+      warnings: s.warnings.map((w) => ({ relativePath: w.relativePath, code: w.code, message: w.message })),
       verifiedAt: c.verifiedAt?.toISOString() ?? null,
       createdAt: c.createdAt.toISOString(),
     };
@@ -105,6 +120,8 @@ export class SealResultDto {
   @ApiProperty() relativePath!: string;
   @ApiProperty() storedPath!: string;
   @ApiProperty({ enum: ProtectionLevel, enumName: 'ProtectionLevel' }) protection!: ProtectionLevel;
+  @ApiProperty({ type: [NameWarningDto], description: 'What the ingest noticed about the name; the file is stored as given either way' })
+  warnings!: NameWarningDto[];
 }
 
 export class CopyDto {
@@ -126,6 +143,7 @@ export class CardFileDto {
   @ApiProperty({ type: String, nullable: true }) xxh64!: string | null;
   @ApiProperty({ type: String, nullable: true }) sha256!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) captureTime!: string | null;
+  @ApiProperty({ type: [NameWarningDto] }) warnings!: NameWarningDto[];
   @ApiProperty({ type: [CopyDto] }) copies!: CopyDto[];
 }
 

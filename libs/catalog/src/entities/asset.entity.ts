@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { FileClass, ProtectionLevel } from '@studiovault/contracts';
+import { FileClass, NameWarning, ProtectionLevel } from '@studiovault/contracts';
 
 /** One file of a card. `protection` is the level the last checks proved (see DESIGN.md). */
 @Entity('assets')
@@ -11,8 +11,11 @@ export class AssetEntity {
   @Column({ name: 'relative_path', type: 'text' }) relativePath!: string;
   /** The same path in Unicode NFC: what comparisons and uniqueness use. */
   @Column({ name: 'relative_path_nfc', type: 'text' }) relativePathNfc!: string;
+  /** The NFC path in lower case: names that differ only in case share it (see migrations/…-FileNames). */
+  @Column({ name: 'case_key', type: 'text' }) caseKey!: string;
+  /** 1, or the `~vN` of a different-content twin's stored name (the next free N: numbers may be skipped). */
   @Column({ type: 'smallint', default: 1 }) version!: number;
-  /** Where the bytes are under each volume root (NFC; a different-content twin gets a version suffix). */
+  /** Where the bytes are under each volume root (the name as given, byte for byte; a different-content twin gets a version suffix). */
   @Column({ name: 'stored_path', type: 'text', nullable: true }) storedPath!: string | null;
   @Column({ type: 'bigint' }) size!: string;
   @Column({ name: 'file_class', type: 'varchar', length: 16 }) fileClass!: FileClass;
@@ -22,6 +25,8 @@ export class AssetEntity {
   @Column({ type: 'char', length: 64, nullable: true }) sha256!: string | null;
   @Column({ type: 'varchar', length: 16 }) protection!: ProtectionLevel;
   @Column({ name: 'protection_reason', type: 'text', nullable: true }) protectionReason!: string | null;
+  /** What the ingest noticed about the file's name (a case twin, bidi controls, another stored name). */
+  @Column({ name: 'name_warnings', type: 'jsonb', default: () => "'[]'::jsonb" }) nameWarnings!: NameWarning[];
   @Column({ name: 'duplicate_of_asset_id', type: 'bigint', nullable: true }) duplicateOfAssetId!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
