@@ -313,6 +313,7 @@ export class IngestService {
         `"${path.given}" is the same name as "${clash[0].relative_path}" after Unicode normalization`,
       );
     }
+    await this.checkUploadSpace(input.size);
     const repo = this.db.getRepository(UploadEntity);
     const row = repo.create({
       id: uploadId,
@@ -330,6 +331,37 @@ export class IngestService {
     await repo.insert(row);
     if (card.state === CardState.Announced) await this.db.getRepository(CardEntity).update(card.id, { state: CardState.Uploading });
     return row;
+  }
+
+  /**
+   * Refuses an upload whose declared length (tus Upload-Length), with what the uploads still
+   * receiving have yet to send and the margin, is more than a volume has free: before anything
+   * is created, rather than a disk filling halfway through a 100 GB clip.
+   */
+  private async checkUploadSpace(size: number): Promise<void> {
+    const vols = await this.storeVolumes();
+    // Uploads of the last day still receiving: the bytes they declared and have not sent yet.
+    const receiving: { id: string; size: string }[] = await this.db.query(
+      `SELECT id, size::text FROM uploads WHERE state = 'receiving' AND created_at > now() - interval '1 day' ORDER BY created_at DESC LIMIT 200`,
+    );
+    let pending = 0;
+    for (const u of receiving) pending += Math.max(0, Number(u.size) - ((await vols.primary.partSize(u.id)) ?? 0));
+    const margin = this.config.volumes.spaceMarginBytes;
+    for (const v of [vols.primary, vols.mirror]) {
+      if (!v) continue; // an offline mirror is filled later, by the repair job
+      const free = await this.volumes.freeBytes(v.root).catch(() => null);
+      if (free === null) continue; // gone since the last check: the write reports it, naming the volume
+      const needed = size + pending + margin;
+      if (free < needed) {
+        throw new AppError(
+          ErrorCode.InsufficientStorage,
+          `The ${v.role} volume (${v.root}) has ${fmtBytes(free)} free; this file needs ${fmtBytes(size)}` +
+            `${pending ? ` + ${fmtBytes(pending)} still to come of uploads in progress` : ''} + ${fmtBytes(margin)} margin: ` +
+            `${fmtBytes(needed - free)} missing. Nothing was created.`,
+          [`volume=${v.role}`, `freeBytes=${free}`, `neededBytes=${needed}`, `fileBytes=${size}`, `pendingBytes=${pending}`, `marginBytes=${margin}`],
+        );
+      }
+    }
   }
 
   async getUpload(uploadId: string): Promise<UploadEntity> {
