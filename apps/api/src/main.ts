@@ -27,8 +27,7 @@ function defaultWebDir(): string | undefined {
  * embedded Postgres runs under the data folder.
  */
 async function main(): Promise<void> {
-  const rootWarning = hardenServerProcess();
-  if (rootWarning) process.stderr.write(`warning: ${rootWarning}\n`);
+  const rootWarning = hardenServerProcess(); // first: every file made from here on has no world bits
   const config = await withEmbeddedSecret(loadConfig());
   quietBootLogs(config.logLevel);
   const db = await prepareDatabase(config, { migrate: config.database.runMigrations });
@@ -41,6 +40,7 @@ async function main(): Promise<void> {
   else await queue.start('producer');
   await app.listen(config.port, config.host);
 
+  if (rootWarning) new Logger('StudioVault').warn(rootWarning);
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   process.stdout.write(
     `\nStudioVault is running: http://${shown}:${config.port}/  (PORT=${config.port}; health: /api/health)\n` +

@@ -473,8 +473,8 @@ export class IngestService {
         });
       }
       const caseTwins: { id: string; relative_path: string }[] = await em.query(
-        `SELECT id::text, relative_path FROM assets WHERE card_id = $1 AND case_key = $2 AND relative_path_nfc <> $3 ORDER BY id`,
-        [card.id, key, upload.relativePathNfc],
+        `SELECT id::text, relative_path FROM assets WHERE card_id = $1 AND case_key = lower($2) AND relative_path_nfc <> $2 ORDER BY id`,
+        [card.id, upload.relativePathNfc],
       );
       if (caseTwins.length) {
         warnings.push(caseTwinWarning(caseTwins[0].relative_path));
@@ -527,7 +527,6 @@ export class IngestService {
         projectId: project.id,
         relativePath: upload.relativePath,
         relativePathNfc: upload.relativePathNfc,
-        caseKey: key,
         version,
         storedPath,
         nameWarnings: warnings,
