@@ -542,7 +542,9 @@ describe('file names', () => {
     const human = await ingest(card, '--concurrency', '1');
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('Name warnings (stored as given; 3):');
-    expect(human.stdout).toMatch(/ {2}DCIM\/IMG_<U\+202E>gpj\.EXE: the name holds bidirectional control character\(s\) U\+202E.* \(BIDI_CONTROL\)\n/);
+    expect(human.stdout).toMatch(
+      / {2}DCIM\/IMG_<U\+202E>gpj\.EXE: the name holds bidirectional control character\(s\) U\+202E.* \(BIDI_CONTROL\)\n/,
+    );
     expect(human.stdout).toMatch(/ {2}DCIM\/IMG_0001\.JPG: differs only in case from "DCIM\/img_0001\.jpg".* \(CASE_TWIN\)\n/);
     expect(human.stdout).toMatch(/ {2}DCIM\/img_0001\.jpg: differs only in case from "DCIM\/IMG_0001\.JPG".* \(CASE_TWIN\)\n/);
     expect(human.stdout + human.stderr).not.toContain('\u202E'); // never raw on the terminal
@@ -552,6 +554,9 @@ describe('file names', () => {
       const names = (await readdir(join(v, YEAR, PROJECT, 'W001', 'DCIM'), { encoding: 'buffer' })).map((n) => n.toString('hex'));
       expect(names.sort()).toEqual(['IMG_0001.JPG', 'IMG_\u202Egpj.EXE', 'img_0001.jpg'].map((n) => Buffer.from(n).toString('hex')).sort());
     }
+    const status = await cli(['status', PROJECT, '--card', 'W001']);
+    expect(status.stdout).toContain('Name warnings (stored as given; 3):\n  DCIM/IMG_0001.JPG: differs only in case');
+    expect(status.stdout).toContain('  DCIM/IMG_<U+202E>gpj.EXE: the name holds bidirectional control');
     const again = json<IngestJson & { card: { warnings: { relativePath: string; code: string }[] } }>(await ingest(card, '--json'));
     expect(again.card.warnings.map((w) => [w.relativePath, w.code]).sort()).toEqual([
       ['DCIM/IMG_0001.JPG', 'CASE_TWIN'],

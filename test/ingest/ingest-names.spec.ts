@@ -50,7 +50,12 @@ describe('card ingest: file names byte for byte, name warnings, space at creatio
   }
   async function send(cardId: string, relativePath: string, data: Buffer) {
     const { url } = await tusUpload({ base: t.base, token: t.admin, cardId, relativePath, data });
-    return t.http().post(`/api/uploads/${uploadId(url)}/seal`).set(auth()).send(sourceHashes(data)).expect(200);
+    return t
+      .http()
+      .post(`/api/uploads/${uploadId(url)}/seal`)
+      .set(auth())
+      .send(sourceHashes(data))
+      .expect(200);
   }
   const create = (meta: Record<string, string>, length: number) =>
     t
@@ -189,7 +194,10 @@ describe('card ingest: file names byte for byte, name warnings, space at creatio
   it('gives a version the next free ~vN name when the card itself has a file named like a version', async () => {
     const id = await announce('V001');
     const [literal, one, two] = [randomBytes(300), randomBytes(300), randomBytes(300)];
-    expect((await send(id, 'DCIM/IMG.JPG', one)).body).toMatchObject({ outcome: 'stored', storedPath: `${YEAR}/${PROJECT}/V001/DCIM/IMG.JPG` });
+    expect((await send(id, 'DCIM/IMG.JPG', one)).body).toMatchObject({
+      outcome: 'stored',
+      storedPath: `${YEAR}/${PROJECT}/V001/DCIM/IMG.JPG`,
+    });
     expect((await send(id, 'DCIM/IMG~v2.JPG', literal)).body).toMatchObject({
       outcome: 'stored',
       storedPath: `${YEAR}/${PROJECT}/V001/DCIM/IMG~v2.JPG`,
@@ -217,7 +225,8 @@ describe('card ingest: file names byte for byte, name warnings, space at creatio
   });
 
   describe('an upload longer than a volume has free', () => {
-    const staging = (root: string) => (existsSync(join(root, '.studiovault/staging')) ? readdirSync(join(root, '.studiovault/staging')) : []);
+    const staging = (root: string) =>
+      existsSync(join(root, '.studiovault/staging')) ? readdirSync(join(root, '.studiovault/staging')) : [];
     const uploads = async () => Number((await t.app.get(DataSource).query(`SELECT count(*) AS n FROM uploads`))[0].n);
 
     it('is refused at creation naming the volume, free and needed bytes, with nothing created', async () => {

@@ -49,7 +49,6 @@ export class Output {
  * Bidirectional controls, invisible spaces and line separators: a file name holding one shows
  * differently from its bytes ("IMG_\u202Egpj.EXE" reads as "IMG_EXE.jpg").
  */
-// eslint-disable-next-line no-misleading-character-class
 const INVISIBLE = /[\u061c\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 /**

@@ -21,7 +21,6 @@ export interface CardPath {
  * Bidirectional controls (U+061C, U+200E/U+200F, U+202A–U+202E, U+2066–U+2069): a name holding
  * one shows differently from its bytes ("IMG_\u202Egpj.EXE" reads as "IMG_EXE.jpg").
  */
-// eslint-disable-next-line no-misleading-character-class
 export const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** The bidi controls of a name, as "U+202E" (empty when it has none). */

@@ -358,7 +358,14 @@ export class IngestService {
           `The ${v.role} volume (${v.root}) has ${fmtBytes(free)} free; this file needs ${fmtBytes(size)}` +
             `${pending ? ` + ${fmtBytes(pending)} still to come of uploads in progress` : ''} + ${fmtBytes(margin)} margin: ` +
             `${fmtBytes(needed - free)} missing. Nothing was created.`,
-          [`volume=${v.role}`, `freeBytes=${free}`, `neededBytes=${needed}`, `fileBytes=${size}`, `pendingBytes=${pending}`, `marginBytes=${margin}`],
+          [
+            `volume=${v.role}`,
+            `freeBytes=${free}`,
+            `neededBytes=${needed}`,
+            `fileBytes=${size}`,
+            `pendingBytes=${pending}`,
+            `marginBytes=${margin}`,
+          ],
         );
       }
     }
@@ -600,7 +607,14 @@ export class IngestService {
     await this.db
       .getRepository(UploadEntity)
       .update(upload.id, { state: 'sealed', outcome: 'history', clientXxh64: client.xxh64, clientSha256: client.sha256 });
-    return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath, protection: ProtectionLevel.Copied, warnings: [] };
+    return {
+      assetId: '',
+      outcome: 'history',
+      relativePath: upload.relativePath,
+      storedPath,
+      protection: ProtectionLevel.Copied,
+      warnings: [],
+    };
   }
 
   /**

@@ -67,7 +67,8 @@ export class CardDto {
   @ApiProperty({ description: 'The two volumes share a device (shown as a warning)' }) sameDevice!: boolean;
   @ApiProperty({
     type: [CardNameWarningDto],
-    description: 'What the ingest noticed about file names (first 100): case twins, bidirectional controls, a file stored under another name',
+    description:
+      'What the ingest noticed about file names (first 100): case twins, bidirectional controls, a file stored under another name',
   })
   warnings!: CardNameWarningDto[];
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) verifiedAt!: string | null;
