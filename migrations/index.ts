@@ -4,6 +4,7 @@ import { Uploads1795700000000 } from './1795700000000-Uploads';
 import { UploadOutcome1795710000000 } from './1795710000000-UploadOutcome';
 import { OffsiteEngine1795720000000 } from './1795720000000-OffsiteEngine';
 import { Recovery1795730000000 } from './1795730000000-Recovery';
+import { FileNames1795770000000 } from './1795770000000-FileNames';
 import { VolumeIdentity1795780000000 } from './1795780000000-VolumeIdentity';
 
 /** Every migration, in order. The schema changes only through these. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   UploadOutcome1795710000000,
   OffsiteEngine1795720000000,
   Recovery1795730000000,
+  FileNames1795770000000,
   VolumeIdentity1795780000000,
 ];

@@ -76,7 +76,7 @@ async function makeCard(name: string, files: Record<string, Buffer | string>): P
   return root;
 }
 
-const onVolumes = (label: string, rel: string) => [primary, mirror].map((v) => join(v, YEAR, PROJECT, label, rel.normalize('NFC')));
+const onVolumes = (label: string, rel: string) => [primary, mirror].map((v) => join(v, YEAR, PROJECT, label, rel));
 
 const A001 = {
   'DCIM/100CANON/IMG_0001.CR3': randomBytes(3 * 1024 * 1024 + 17),
@@ -511,6 +511,58 @@ describe('bad input', () => {
     const notLoggedIn = await cli(['ingest', cardA, '--project', PROJECT], { STUDIOVAULT_CONFIG: join(work, 'nobody.json') });
     expect(notLoggedIn.code).toBe(2);
     expect(notLoggedIn.stderr).toContain('NOT_LOGGED_IN');
+  });
+});
+
+describe('file names', () => {
+  it('keeps an NFD name byte for byte on both volumes (not its NFC form)', async () => {
+    for (const v of [primary, mirror]) {
+      const names = await readdir(join(v, YEAR, PROJECT, 'A001', 'DCIM', '100CANON'), { encoding: 'buffer' });
+      expect(names.some((n) => n.equals(Buffer.from('Cafe\u0301.JPG')))).toBe(true);
+      expect(names.some((n) => n.equals(Buffer.from('Caf\u00e9.JPG')))).toBe(false);
+    }
+  });
+
+  it('flags a card holding one name in NFC and in NFD: the second is refused (PATH_COLLISION), NOT SAFE, exit 1', async () => {
+    const card = await makeCard('U001', { 'DCIM/Caf\u00e9.JPG': randomBytes(300), 'DCIM/Cafe\u0301.JPG': randomBytes(400) });
+    const run = await ingest(card, '--json', '--concurrency', '1');
+    expect(run.code).toBe(1);
+    const doc = json<IngestJson>(run);
+    expect(doc.files.map((f) => f.status).sort()).toEqual(['failed', 'stored']);
+    expect(doc.files.find((f) => f.status === 'failed')?.error?.code).toBe('PATH_COLLISION');
+    expect(doc.verdict).toEqual({ safe: false, reason: '1 file(s) of the card were not uploaded' });
+  });
+
+  it('stores case twins and a name with bidi controls, warns about each, and shows the name escaped', async () => {
+    const card = await makeCard('W001', {
+      'DCIM/IMG_0001.JPG': randomBytes(300),
+      'DCIM/img_0001.jpg': randomBytes(300),
+      'DCIM/IMG_\u202Egpj.EXE': randomBytes(300),
+    });
+    const human = await ingest(card, '--concurrency', '1');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('Name warnings (stored as given; 3):');
+    expect(human.stdout).toMatch(
+      / {2}DCIM\/IMG_<U\+202E>gpj\.EXE: the name holds bidirectional control character\(s\) U\+202E.* \(BIDI_CONTROL\)\n/,
+    );
+    expect(human.stdout).toMatch(/ {2}DCIM\/IMG_0001\.JPG: differs only in case from "DCIM\/img_0001\.jpg".* \(CASE_TWIN\)\n/);
+    expect(human.stdout).toMatch(/ {2}DCIM\/img_0001\.jpg: differs only in case from "DCIM\/IMG_0001\.JPG".* \(CASE_TWIN\)\n/);
+    expect(human.stdout + human.stderr).not.toContain('\u202E'); // never raw on the terminal
+    expect(human.stderr).toContain('warning: DCIM/IMG_<U+202E>gpj.EXE: the name holds bidirectional control');
+    expect(lastLine(human.stdout)).toBe('SAFE TO FORMAT');
+    for (const v of [primary, mirror]) {
+      const names = (await readdir(join(v, YEAR, PROJECT, 'W001', 'DCIM'), { encoding: 'buffer' })).map((n) => n.toString('hex'));
+      expect(names.sort()).toEqual(['IMG_0001.JPG', 'IMG_\u202Egpj.EXE', 'img_0001.jpg'].map((n) => Buffer.from(n).toString('hex')).sort());
+    }
+    const status = await cli(['status', PROJECT, '--card', 'W001']);
+    expect(status.stdout).toContain('Name warnings (stored as given; 3):\n  DCIM/IMG_0001.JPG: differs only in case');
+    expect(status.stdout).toContain('  DCIM/IMG_<U+202E>gpj.EXE: the name holds bidirectional control');
+    const again = json<IngestJson & { card: { warnings: { relativePath: string; code: string }[] } }>(await ingest(card, '--json'));
+    expect(again.card.warnings.map((w) => [w.relativePath, w.code]).sort()).toEqual([
+      ['DCIM/IMG_0001.JPG', 'CASE_TWIN'],
+      ['DCIM/IMG_\u202Egpj.EXE', 'BIDI_CONTROL'],
+      ['DCIM/img_0001.jpg', 'CASE_TWIN'],
+    ]);
   });
 });
 

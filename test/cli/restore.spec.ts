@@ -598,3 +598,29 @@ describe('studiovault drill', () => {
     expect(latest).toMatchObject({ state: 'failed', files: 4, errorCount: 1, errors: [expect.objectContaining({ check: 'hash' })] });
   });
 });
+
+// Last: a project of its own (the drills above restore the latest project).
+describe('file names', () => {
+  it('restores NFD names (as macOS writes them) byte for byte, not in their NFC form', async () => {
+    await t.http().post('/api/projects').auth(t.admin, admin).send({ name: 'Names', slug: 'names', type: 'wedding' }).expect(201);
+    const files: Record<string, Buffer> = {
+      'DCIM/100CANON/Cafe\u0301.BIN': randomBytes(3000),
+      'PRIVATE/Re\u0301sume\u0301/CLIP.BIN': randomBytes(4000),
+    };
+    const card = join(work, 'cards', 'N001');
+    for (const [rel, data] of Object.entries(files)) {
+      await mkdir(dirname(join(card, rel)), { recursive: true });
+      await writeFile(join(card, rel), data);
+    }
+    const ingest = await cli(['ingest', card, '--project', 'names']);
+    expect({ code: ingest.code, stderr: ingest.code ? ingest.stderr : '' }).toEqual({ code: 0, stderr: '' });
+    const to = freshDir();
+    const run = await cli(['restore', 'names', '--to', to, '--json']);
+    expect(run.code).toBe(0);
+    expect(json<RestoreDoc>(run)).toMatchObject({ restored: 2, verified: 2, failed: 0, errors: [] });
+    const bytesOf = async (dir: string) => (await readdir(dir, { encoding: 'buffer' })).map((n) => n.toString('hex'));
+    expect(await bytesOf(join(to, 'N001/DCIM/100CANON'))).toEqual([Buffer.from('Cafe\u0301.BIN').toString('hex')]);
+    expect(await bytesOf(join(to, 'N001/PRIVATE'))).toEqual([Buffer.from('Re\u0301sume\u0301').toString('hex')]);
+    for (const [rel, data] of Object.entries(files)) expect((await readFile(join(to, 'N001', rel))).equals(data)).toBe(true);
+  });
+});

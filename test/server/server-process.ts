@@ -30,11 +30,14 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts the real server (`node dist/apps/api/src/main.js`) with only the given environment. */
-export function startServer(env: Record<string, string>): ServerProcess {
+/**
+ * Starts the real server (`node dist/apps/api/src/main.js`) with only the given environment;
+ * `command` runs it another way (it must exec the server in the end).
+ */
+export function startServer(env: Record<string, string>, command: string[] = [NODE, SERVER_MAIN]): ServerProcess {
   let out = '';
   let stdout = '';
-  const child = spawn(NODE, [SERVER_MAIN], {
+  const child = spawn(command[0], command.slice(1), {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

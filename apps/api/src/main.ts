@@ -4,7 +4,7 @@ import { ConsoleLogger, Logger, LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
 import { UsersService } from '@studiovault/auth';
 import { ConfigError, loadConfig } from '@studiovault/config';
-import { prepareDatabase, resolveLogFormat, withEmbeddedSecret } from '@studiovault/core';
+import { hardenServerProcess, prepareDatabase, resolveLogFormat, withEmbeddedSecret } from '@studiovault/core';
 import { EmbeddedPostgresError } from '@studiovault/embedded';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
@@ -34,6 +34,7 @@ function defaultWebDir(): string | undefined {
  * embedded Postgres runs under the data folder.
  */
 async function main(): Promise<void> {
+  const rootWarning = hardenServerProcess(); // first: every file made from here on has no world bits
   const config = await withEmbeddedSecret(loadConfig());
   quietBootLogs(config.logLevel, resolveLogFormat(config.logFormat));
   const db = await prepareDatabase(config, { migrate: config.database.runMigrations });
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   else await queue.start('producer');
   await app.listen(config.port, config.host);
 
+  if (rootWarning) new Logger('StudioVault').warn(rootWarning);
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   process.stdout.write(
     `\nStudioVault is running: http://${shown}:${config.port}/  (PORT=${config.port}; health: /api/health)\n` +

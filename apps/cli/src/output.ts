@@ -46,12 +46,24 @@ export class Output {
 }
 
 /**
+ * Bidirectional controls, invisible spaces and line separators: a file name holding one shows
+ * differently from its bytes ("IMG_\u202Egpj.EXE" reads as "IMG_EXE.jpg").
+ */
+const INVISIBLE = /[\u061c\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
  * Text from the server shown on a terminal: control characters (escape sequences a project
- * name could smuggle in) become U+FFFD; the rest is shown as given, in NFC.
+ * name could smuggle in) become U+FFFD, bidirectional controls and invisible characters show
+ * as `<U+202E>`; the rest is shown as given, in NFC.
  */
 export function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
+  return (
+    text
+      .normalize('NFC')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD')
+      .replace(INVISIBLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`)
+  );
 }
 
 /** Columns a string takes on a terminal: combining marks take none, wide East Asian characters two. */

@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadConfig } from '@studiovault/config';
-import { prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
+import { hardenServerProcess, prepareDatabase, withEmbeddedSecret } from '@studiovault/core';
 import { JobQueue, JobRunner } from '@studiovault/jobs';
 import { WorkerModule } from './worker.module';
 
 /** A worker process: runs jobs from the queue in Postgres. Start more for more throughput. */
 async function main(): Promise<void> {
+  const rootWarning = hardenServerProcess(); // first: every file made from here on has no world bits
   const config = await withEmbeddedSecret(loadConfig());
   if (!config.database.url)
     throw new ConfigError('DATABASE_URL is required for a separate worker (the embedded default runs the worker inside `npm start`)');
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config, databaseUrl: db.url }), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   await app.get(JobRunner).start();
+  if (rootWarning) app.get(Logger).warn(rootWarning, 'StudioVault');
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;

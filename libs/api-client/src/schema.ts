@@ -983,6 +983,8 @@ export interface components {
             verdict: components["schemas"]["VerdictDto"];
             /** Format: date-time */
             verifiedAt: string | null;
+            /** @description What the ingest noticed about file names (first 100): case twins, bidirectional controls, a file stored under another name */
+            warnings: components["schemas"]["CardNameWarningDto"][];
         };
         CardFileDto: {
             /** Format: date-time */
@@ -994,12 +996,19 @@ export interface components {
             relativePath: string;
             sha256: string | null;
             size: number;
+            warnings: components["schemas"]["NameWarningDto"][];
             xxh64: string | null;
         };
         CardFilesDto: {
             items: components["schemas"]["CardFileDto"][];
             /** @description Pass as `after` for the next page */
             nextCursor: string | null;
+        };
+        CardNameWarningDto: {
+            code: components["schemas"]["NameWarningCode"];
+            message: string;
+            /** @description The path as the card gave it */
+            relativePath: string;
         };
         /** @enum {string} */
         CardState: "announced" | "uploading" | "copied" | "verifying" | "verified" | "at_risk";
@@ -1230,6 +1239,12 @@ export interface components {
             /** @enum {string} */
             format: "xxh64" | "xxh128" | "md5" | "sha1";
         };
+        /** @enum {string} */
+        NameWarningCode: "CASE_TWIN" | "BIDI_CONTROL" | "STORED_RENAMED";
+        NameWarningDto: {
+            code: components["schemas"]["NameWarningCode"];
+            message: string;
+        };
         OfflineVolumeDto: {
             /** @example marker missing at /pools/mirror/.studiovault-volume.json */
             reason: string;
@@ -1390,6 +1405,8 @@ export interface components {
             protection: components["schemas"]["ProtectionLevel"];
             relativePath: string;
             storedPath: string;
+            /** @description What the ingest noticed about the name; the file is stored as given either way */
+            warnings: components["schemas"]["NameWarningDto"][];
         };
         SessionDto: {
             /** @description Send as X-CSRF-Token on every write made with the session cookie */

@@ -27,9 +27,9 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Creates a folder (and its parents) and makes the new entry durable in its parent. */
+/** Creates a folder (and its parents; mode 0750: a studio's files are not for every account on the NAS) and makes the new entry durable in its parent. */
 export async function ensureDirectoryDurably(dir: string): Promise<void> {
-  const created = await mkdir(dir, { recursive: true });
+  const created = await mkdir(dir, { recursive: true, mode: 0o750 });
   if (created !== undefined) {
     // Every folder from the first one created down needs its parent synced.
     let d = dir;
@@ -46,14 +46,14 @@ export async function ensureDirectoryDurably(dir: string): Promise<void> {
 export interface DurableWriteOptions {
   /** Refuse (error `generation-exists`) rather than replace an existing file. Default false. */
   noClobber?: boolean;
-  /** File mode of the new file. Default 0o644. */
+  /** File mode of the new file. Default 0o640 (not world-readable). */
   mode?: number;
 }
 
 export async function writeFileDurably(target: string, data: Uint8Array | string, options: DurableWriteOptions = {}): Promise<void> {
   const dir = dirname(target);
   const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', options.mode ?? 0o644);
+  const handle = await open(temp, 'wx', options.mode ?? 0o640);
   let placed = false;
   try {
     try {

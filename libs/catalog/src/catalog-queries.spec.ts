@@ -174,6 +174,7 @@ describe('CatalogQueries (real Postgres)', () => {
         xxh64: xxh64Of(9),
         sha256: sha256Of(9),
         captureTime: captureOf(9),
+        nameWarnings: [],
       });
       expect(page.rows[1]).toMatchObject({ id: '10', version: 2, size: '25000001', protection: 'at_risk' });
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppError } from '@studiovault/common';
-import { ErrorCode, ProtectionLevel } from '@studiovault/contracts';
+import { ErrorCode, NameWarning, ProtectionLevel } from '@studiovault/contracts';
 
 /**
  * The catalog's hot read queries: the file list of a card, the protection summary of a
@@ -70,6 +70,8 @@ export interface CardFileRow {
   xxh64: string | null;
   sha256: string | null;
   captureTime: Date | null;
+  /** What the ingest noticed about the name (case twin, bidi controls, stored under another name). */
+  nameWarnings: NameWarning[];
 }
 
 export interface LevelTotals {
@@ -136,7 +138,7 @@ export class CatalogQueries {
     // ORDER BY and the keyset compare name a.id (bigint): a bare `id` in ORDER BY would pick
     // the output column id::text and order "10" before "9".
     const columns = `a.id::text AS id, a.relative_path, a.relative_path_nfc, a.version, a.size::text AS size,
-      a.protection, a.protection_reason, a.xxh64, a.sha256, a.capture_time`;
+      a.protection, a.protection_reason, a.xxh64, a.sha256, a.capture_time, a.name_warnings`;
     // "not verified": below verified, or at risk (fail-closed: an unknown level counts)
     const only = filter.notVerified ? `AND a.protection NOT IN ('verified', 'offsite', 'immutable', 'drilled')` : '';
     // limit + 1 rows tell whether another page exists without a second query.
@@ -287,6 +289,7 @@ interface RawCardFile {
   xxh64: string | null;
   sha256: string | null;
   capture_time: Date | null;
+  name_warnings: NameWarning[];
 }
 
 interface RawCardLevel {
@@ -322,6 +325,7 @@ function toCardFileRow(r: RawCardFile): CardFileRow {
     xxh64: r.xxh64,
     sha256: r.sha256,
     captureTime: r.capture_time,
+    nameWarnings: r.name_warnings ?? [],
   };
 }
 

@@ -44,6 +44,21 @@ export enum FileClass {
   Other = 'other',
 }
 
+/** What the ingest noticed about a file's name; the file is stored as given either way. */
+export enum NameWarningCode {
+  /** Another file of the card differs only in case: one would hide the other on macOS or Windows. */
+  CaseTwin = 'CASE_TWIN',
+  /** The name holds bidirectional controls: it shows differently from its bytes (a spoofing risk). */
+  BidiControl = 'BIDI_CONTROL',
+  /** The name the card gave was taken on the volume (by a version suffix): stored under another name. */
+  StoredRenamed = 'STORED_RENAMED',
+}
+
+export interface NameWarning {
+  code: NameWarningCode;
+  message: string;
+}
+
 export enum CopyState {
   Pending = 'pending',
   Writing = 'writing',

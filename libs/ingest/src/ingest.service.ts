@@ -1,4 +1,5 @@
-import { copyFile } from 'node:fs/promises';
+import { chmod, copyFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -22,6 +23,8 @@ import {
   ErrorCode,
   FileClass,
   fileClassOf,
+  NameWarning,
+  NameWarningCode,
   ProjectStatus,
   ProtectionLevel,
   SafeToFormatRule,
@@ -31,11 +34,21 @@ import {
 import { plainRead, readFromDevice } from '@studiovault/hashing';
 import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import { VolumesService } from '@studiovault/volumes';
-import { cardFolder, isHistoryPath, parseCardLabel, parseCardPath, parseHistoryPath, versionedPath } from './card-paths';
+import {
+  bidiControlsIn,
+  cardFolder,
+  caseKey,
+  isHistoryPath,
+  parseCardLabel,
+  parseCardPath,
+  parseHistoryPath,
+  versionedPath,
+  versionOf,
+} from './card-paths';
 import { cardVerdict } from './card-verdict';
 import { StoreVolumes } from './dual-volume.store';
 import { ExifReader } from './exif-reader';
-import { VolumeFiles, VolumeOfflineError } from './volume-files';
+import { VOLUME_FILE_MODE, VolumeFiles, VolumeOfflineError } from './volume-files';
 
 export interface AnnounceCard {
   label: string;
@@ -65,6 +78,8 @@ export interface SealResult {
   relativePath: string;
   storedPath: string;
   protection: ProtectionLevel;
+  /** What the ingest noticed about the name (the file is stored either way). */
+  warnings: NameWarning[];
 }
 
 export interface OfflineVolume {
@@ -84,6 +99,12 @@ export interface CardStatus {
   offlineVolumes: OfflineVolume[];
   /** Files of the card with a copy on an offline volume: that copy is unreachable and does not count. */
   unreachable: number;
+  /** What the ingest noticed about file names (case twins, bidi controls, renamed files): the first 100. */
+  warnings: CardNameWarning[];
+}
+
+export interface CardNameWarning extends NameWarning {
+  relativePath: string;
 }
 
 const LOCAL_VERIFIED = ['verified', 'offsite', 'immutable', 'drilled'];
@@ -289,7 +310,12 @@ export class IngestService {
       offlineVolumes,
       unreachable,
     });
-    return { card, byLevel, uploadsInFlight, verdict, sameDevice, offlineVolumes, unreachable };
+    const warned: { relative_path: string; name_warnings: NameWarning[] }[] = await this.db.query(
+      `SELECT relative_path, name_warnings FROM assets WHERE card_id = $1 AND name_warnings <> '[]'::jsonb ORDER BY relative_path_nfc, id LIMIT 100`,
+      [cardId],
+    );
+    const warnings = warned.flatMap((w) => w.name_warnings.map((n) => ({ relativePath: w.relative_path, ...n })));
+    return { card, byLevel, uploadsInFlight, verdict, sameDevice, offlineVolumes, unreachable, warnings };
   }
 
   async safeToFormatRule(): Promise<SafeToFormatRule> {
@@ -346,6 +372,7 @@ export class IngestService {
         `"${path.given}" is the same name as "${clash[0].relative_path}" after Unicode normalization`,
       );
     }
+    await this.checkUploadSpace(input.size);
     const repo = this.db.getRepository(UploadEntity);
     const row = repo.create({
       id: uploadId,
@@ -363,6 +390,44 @@ export class IngestService {
     await repo.insert(row);
     if (card.state === CardState.Announced) await this.db.getRepository(CardEntity).update(card.id, { state: CardState.Uploading });
     return row;
+  }
+
+  /**
+   * Refuses an upload whose declared length (tus Upload-Length), with what the uploads still
+   * receiving have yet to send and the margin, is more than a volume has free: before anything
+   * is created, rather than a disk filling halfway through a 100 GB clip.
+   */
+  private async checkUploadSpace(size: number): Promise<void> {
+    const vols = await this.storeVolumes();
+    // Uploads of the last day still receiving: the bytes they declared and have not sent yet.
+    const receiving: { id: string; size: string }[] = await this.db.query(
+      `SELECT id, size::text FROM uploads WHERE state = 'receiving' AND created_at > now() - interval '1 day' ORDER BY created_at DESC LIMIT 200`,
+    );
+    let pending = 0;
+    for (const u of receiving) pending += Math.max(0, Number(u.size) - ((await vols.primary.partSize(u.id)) ?? 0));
+    const margin = this.config.volumes.spaceMarginBytes;
+    for (const v of [vols.primary, vols.mirror]) {
+      if (!v) continue; // an offline mirror is filled later, by the repair job
+      const free = await this.volumes.freeBytes(v.root).catch(() => null);
+      if (free === null) continue; // gone since the last check: the write reports it, naming the volume
+      const needed = size + pending + margin;
+      if (free < needed) {
+        throw new AppError(
+          ErrorCode.InsufficientStorage,
+          `The ${v.role} volume (${v.root}) has ${fmtBytes(free)} free; this file needs ${fmtBytes(size)}` +
+            `${pending ? ` + ${fmtBytes(pending)} still to come of uploads in progress` : ''} + ${fmtBytes(margin)} margin: ` +
+            `${fmtBytes(needed - free)} missing. Nothing was created.`,
+          [
+            `volume=${v.role}`,
+            `freeBytes=${free}`,
+            `neededBytes=${needed}`,
+            `fileBytes=${size}`,
+            `pendingBytes=${pending}`,
+            `marginBytes=${margin}`,
+          ],
+        );
+      }
+    }
   }
 
   async getUpload(uploadId: string): Promise<UploadEntity> {
@@ -419,16 +484,15 @@ export class IngestService {
     const project = (await this.db.getRepository(ProjectEntity).findOne({ where: { id: card.projectId } }))!;
     const folder = cardFolder(projectYear(project, card), project.slug, card.label);
     const { primary: pRow, mirror: mRow } = await this.volumeRows();
-    if (isHistoryPath(upload.relativePathNfc)) return this.sealHistory(upload, client, `${folder}/${upload.relativePathNfc}`, vols);
+    if (isHistoryPath(upload.relativePathNfc)) return this.sealHistory(upload, client, `${folder}/${upload.relativePath}`, vols);
 
     const result = await this.db.transaction(async (em): Promise<SealResult> => {
-      // One seal per path of a card at a time (its version number, "identical", the name on disk);
-      // other files of the card seal in parallel (a lock on the card made every seal of a
-      // 200-file card wait for the previous one's two directory fsyncs).
-      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('studiovault:seal:' || $1 || '/' || $2, 0))`, [
-        card.id,
-        upload.relativePathNfc,
-      ]);
+      // One seal per name of a card at a time, compared as a case-insensitive file system would
+      // (its version number, "identical", a case twin, the name on disk); other files of the card
+      // seal in parallel (a lock on the card made every seal of a 200-file card wait for the
+      // previous one's two directory fsyncs).
+      const key = caseKey(upload.relativePathNfc);
+      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('studiovault:seal:' || $1 || '/' || $2, 0))`, [card.id, key]);
       const same: AssetEntity[] = await em.find(AssetEntity, {
         where: { cardId: card.id, relativePathNfc: upload.relativePathNfc },
         order: { version: 'ASC' },
@@ -451,6 +515,7 @@ export class IngestService {
           relativePath: identical.relativePath,
           storedPath: identical.storedPath ?? '',
           protection: identical.protection,
+          warnings: identical.nameWarnings,
         };
       }
       // The mirror slot of a dual-slot camera: the same file at the same path on another card of the project.
@@ -465,7 +530,26 @@ export class IngestService {
         })
         .andWhere('a.duplicate_of_asset_id IS NULL')
         .getOne();
-      const version = same.length ? Math.max(...same.map((a) => a.version)) + 1 : 1;
+      const warnings: NameWarning[] = [];
+      const bidi = bidiControlsIn(upload.relativePath);
+      if (bidi.length) {
+        warnings.push({
+          code: NameWarningCode.BidiControl,
+          message: `the name holds bidirectional control character(s) ${bidi.join(', ')}: it shows differently from its bytes; stored as given`,
+        });
+      }
+      const caseTwins: { id: string; relative_path: string }[] = await em.query(
+        `SELECT id::text, relative_path FROM assets WHERE card_id = $1 AND case_key = lower($2) AND relative_path_nfc <> $2 ORDER BY id`,
+        [card.id, upload.relativePathNfc],
+      );
+      if (caseTwins.length) {
+        warnings.push(caseTwinWarning(caseTwins[0].relative_path));
+        await em.query(
+          `UPDATE assets SET name_warnings = name_warnings || $2::jsonb WHERE id = ANY($1::bigint[]) AND NOT name_warnings @> '[{"code":"CASE_TWIN"}]'`,
+          [caseTwins.map((c) => c.id), JSON.stringify([caseTwinWarning(upload.relativePath)])],
+        );
+      }
+      let version = same.length ? Math.max(...same.map((a) => a.version)) + 1 : 1;
       let storedPath: string;
       let outcome: SealOutcome;
       let mirrorOffline = false;
@@ -475,8 +559,17 @@ export class IngestService {
         await vols.primary.removePart(uploadId);
         await vols.mirror?.removePart(uploadId);
       } else {
-        storedPath = `${folder}/${versionedPath(upload.relativePathNfc, version)}`;
-        outcome = version > 1 ? 'version' : 'stored';
+        // The next ~vN name no other file of the card holds (a card may bring a file named IMG~v2.JPG itself).
+        while (await this.storedNameTaken(em, card.id, versionedPath(upload.relativePathNfc, version))) version++;
+        // The name as the card gave it, byte for byte (macOS: NFD); the ASC MHL records the same bytes.
+        storedPath = `${folder}/${versionedPath(upload.relativePath, version)}`;
+        outcome = same.length ? 'version' : 'stored';
+        if (!same.length && version > 1) {
+          warnings.push({
+            code: NameWarningCode.StoredRenamed,
+            message: `stored as ${posix.basename(storedPath)}: the name ${posix.basename(upload.relativePath)} is taken on the volumes by a version of another file`,
+          });
+        }
         // Both volumes at once (each promote waits for its disk's journal twice). A leftover of
         // an interrupted seal may hold the name: never overwrite, compare instead.
         const promoted = await Promise.allSettled(
@@ -514,6 +607,7 @@ export class IngestService {
         relativePathNfc: upload.relativePathNfc,
         version,
         storedPath,
+        nameWarnings: warnings,
         size: upload.size,
         fileClass: fileClassOf(upload.relativePathNfc),
         modifiedTime: upload.modifiedTime,
@@ -548,7 +642,7 @@ export class IngestService {
         clientXxh64: client.xxh64,
         clientSha256: client.sha256,
       });
-      return { assetId: asset.id, outcome, relativePath: upload.relativePath, storedPath, protection: asset.protection };
+      return { assetId: asset.id, outcome, relativePath: upload.relativePath, storedPath, protection: asset.protection, warnings };
     });
     // After the commit, so the worker finds the asset.
     if (result.outcome === 'stored' || result.outcome === 'version')
@@ -591,12 +685,43 @@ export class IngestService {
     await this.db
       .getRepository(UploadEntity)
       .update(upload.id, { state: 'sealed', outcome: 'history', clientXxh64: client.xxh64, clientSha256: client.sha256 });
-    return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath, protection: ProtectionLevel.Copied };
+    return {
+      assetId: '',
+      outcome: 'history',
+      relativePath: upload.relativePath,
+      storedPath,
+      protection: ProtectionLevel.Copied,
+      warnings: [],
+    };
+  }
+
+  /**
+   * Whether a file of the card is stored under this name (NFC, relative to the card folder):
+   * under its own name (version 1), or as a version of another name (`IMG~v2.JPG` is version 2
+   * of `IMG.JPG`).
+   */
+  private async storedNameTaken(em: EntityManager, cardId: string, nfcName: string): Promise<boolean> {
+    // A seal of another name may pick the same one: one holder of a name at a time.
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('studiovault:name:' || $1 || '/' || $2, 0))`, [cardId, nfcName]);
+    const of = versionOf(nfcName);
+    const [taken] = await em.query(
+      `SELECT 1 FROM assets WHERE card_id = $1 AND duplicate_of_asset_id IS NULL
+          AND ((relative_path_nfc = $2 AND version = 1) OR (relative_path_nfc = $3 AND version = $4)) LIMIT 1`,
+      [cardId, nfcName, of?.path ?? nfcName, of?.version ?? 1],
+    );
+    return Boolean(taken);
   }
 
   private async sealedResult(upload: UploadEntity): Promise<SealResult> {
     if (!upload.assetId)
-      return { assetId: '', outcome: 'history', relativePath: upload.relativePath, storedPath: '', protection: ProtectionLevel.Copied };
+      return {
+        assetId: '',
+        outcome: 'history',
+        relativePath: upload.relativePath,
+        storedPath: '',
+        protection: ProtectionLevel.Copied,
+        warnings: [],
+      };
     const a = (await this.db.getRepository(AssetEntity).findOne({ where: { id: upload.assetId! } }))!;
     return {
       assetId: a.id,
@@ -604,6 +729,7 @@ export class IngestService {
       relativePath: a.relativePath,
       storedPath: a.storedPath ?? '',
       protection: a.protection,
+      warnings: a.nameWarnings,
     };
   }
 
@@ -787,6 +913,13 @@ export class IngestService {
   }
 }
 
+function caseTwinWarning(other: string): NameWarning {
+  return {
+    code: NameWarningCode.CaseTwin,
+    message: `differs only in case from "${other}" of the same card: restored to macOS or Windows, one would hide the other`,
+  };
+}
+
 export function projectYear(project: ProjectEntity, card: CardEntity): number {
   return project.shootDate ? Number(project.shootDate.slice(0, 4)) : card.createdAt.getUTCFullYear();
 }
@@ -795,6 +928,9 @@ export function projectYear(project: ProjectEntity, card: CardEntity): number {
 async function copyFileDurably(source: string, dst: VolumeFiles, relative: string): Promise<void> {
   const id = `repair-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   await dst.createPart(id);
-  await dst.wrap(() => copyFile(source, dst.partPath(id)));
+  await dst.wrap(async () => {
+    await copyFile(source, dst.partPath(id));
+    await chmod(dst.partPath(id), VOLUME_FILE_MODE); // copyFile gives the copy the source's mode
+  });
   if ((await dst.promote(id, relative)) === 'exists') await dst.removePart(id);
 }

@@ -5,6 +5,9 @@ import { StagingFile } from '@studiovault/hashing';
 import { mkdirBelowRoot } from '@studiovault/volumes';
 
 const STAGING = '.studiovault/staging';
+/** A studio's files are not for every account on the NAS: no world bits, whatever the process umask. */
+export const VOLUME_FILE_MODE = 0o640;
+export const VOLUME_DIR_MODE = 0o750;
 
 /** A failure of one volume while writing, named so the editor knows which disk to look at. */
 export class VolumeWriteError extends Error {
@@ -79,8 +82,8 @@ export class VolumeFiles {
   async createPart(uploadId: string): Promise<void> {
     await this.assertOnline();
     await this.wrap(async () => {
-      await mkdirBelowRoot(this.root, STAGING); // never the root itself
-      const fh = await open(this.partPath(uploadId), 'wx');
+      await mkdirBelowRoot(this.root, STAGING, VOLUME_DIR_MODE); // never the root itself
+      const fh = await open(this.partPath(uploadId), 'wx', VOLUME_FILE_MODE);
       await fh.close();
     });
   }
@@ -139,7 +142,7 @@ export class VolumeFiles {
         await fh.close();
       }
       // The card's folders below the verified root; the root itself is never created here.
-      await mkdirBelowRoot(this.root, posix.dirname(relative));
+      await mkdirBelowRoot(this.root, posix.dirname(relative), VOLUME_DIR_MODE);
       try {
         await link(this.partPath(uploadId), target);
       } catch (err) {

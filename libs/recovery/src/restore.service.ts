@@ -54,9 +54,13 @@ export interface RestoreRow {
 
 const RESTORE_CONCURRENCY = 4;
 
-/** The path a file is restored to under the destination: <card label>/<path on the card> (a different-content twin keeps its ~vN suffix). */
+/**
+ * The path a file is restored to under the destination: <card label>/<path on the card>, the
+ * name byte for byte as the card gave it (macOS: NFD), as on the volumes and in the ASC MHL (a
+ * different-content twin keeps its ~vN suffix).
+ */
 export function restorePath(f: Pick<RestorableFile, 'cardLabel' | 'path' | 'version'>): string {
-  return `${f.cardLabel}/${versionedPath(f.path.normalize('NFC'), f.version)}`;
+  return `${f.cardLabel}/${versionedPath(f.path, f.version)}`;
 }
 
 /** A restore pattern, compiled; a bad one is the client's error (400 INVALID_RESTORE_PATTERN). */

@@ -111,7 +111,7 @@ export class VolumeFsRepository {
  * is gone (a folder moved away, a disk unmounted and its mount point removed), this fails with
  * ENOENT instead of making a new, empty root. Returns whether any folder was created.
  */
-export async function mkdirBelowRoot(root: string, relative: string): Promise<boolean> {
+export async function mkdirBelowRoot(root: string, relative: string, mode = 0o750): Promise<boolean> {
   const parts = relative.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new Error(`not below the volume root: ${relative}`);
   let dir = root;
@@ -122,7 +122,7 @@ export async function mkdirBelowRoot(root: string, relative: string): Promise<bo
     const parent = dir;
     dir = join(dir, p);
     try {
-      await mkdir(dir);
+      await mkdir(dir, { mode });
       created = true;
       await fsyncDir(parent);
     } catch (err) {

@@ -285,6 +285,11 @@ export class VolumesService implements BeforeApplicationShutdown {
     return this.volumes.find({ order: { role: 'ASC' } });
   }
 
+  /** Bytes free under a volume root right now (statfs; the catalog is not updated). */
+  async freeBytes(rootPath: string): Promise<number> {
+    return Number((await this.fs.probe(rootPath)).freeBytes);
+  }
+
   list(): Promise<StorageVolumeEntity[]> {
     return this.volumes.find({ order: { role: 'ASC' } });
   }

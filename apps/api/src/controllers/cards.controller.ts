@@ -92,6 +92,7 @@ export class CardsController {
           xxh64: r.xxh64,
           sha256: r.sha256,
           captureTime: r.captureTime?.toISOString() ?? null,
+          warnings: r.nameWarnings,
           copies: copies
             .filter((c) => c.assetId === r.id && c.volumeId)
             .map((c) => ({

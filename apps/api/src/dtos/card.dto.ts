@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { CardState, ProtectionLevel, SafeToFormatRule, VolumeRole } from '@studiovault/contracts';
+import { CardState, NameWarningCode, ProtectionLevel, SafeToFormatRule, VolumeRole } from '@studiovault/contracts';
 import { CardStatus, SealResult } from '@studiovault/ingest';
 
 export class AnnounceCardDto {
@@ -47,6 +47,15 @@ export class OfflineVolumeDto {
   @ApiProperty({ example: 'marker missing at /pools/mirror/.studiovault-volume.json' }) reason!: string;
 }
 
+export class NameWarningDto {
+  @ApiProperty({ enum: NameWarningCode, enumName: 'NameWarningCode' }) code!: NameWarningCode;
+  @ApiProperty() message!: string;
+}
+
+export class CardNameWarningDto extends NameWarningDto {
+  @ApiProperty({ description: 'The path as the card gave it' }) relativePath!: string;
+}
+
 export class CardDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() label!: string;
@@ -66,6 +75,12 @@ export class CardDto {
   offlineVolumes!: OfflineVolumeDto[];
   @ApiProperty({ description: 'Files with a copy on an offline volume (that copy is unreachable and does not count)' })
   unreachableFiles!: number;
+  @ApiProperty({
+    type: [CardNameWarningDto],
+    description:
+      'What the ingest noticed about file names (first 100): case twins, bidirectional controls, a file stored under another name',
+  })
+  warnings!: CardNameWarningDto[];
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) verifiedAt!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 
@@ -89,6 +104,7 @@ export class CardDto {
       sameDevice: s.sameDevice,
       offlineVolumes: s.offlineVolumes,
       unreachableFiles: s.unreachable,
+      warnings: s.warnings.map((w) => ({ relativePath: w.relativePath, code: w.code, message: w.message })),
       verifiedAt: c.verifiedAt?.toISOString() ?? null,
       createdAt: c.createdAt.toISOString(),
     };
@@ -117,6 +133,8 @@ export class SealResultDto {
   @ApiProperty() relativePath!: string;
   @ApiProperty() storedPath!: string;
   @ApiProperty({ enum: ProtectionLevel, enumName: 'ProtectionLevel' }) protection!: ProtectionLevel;
+  @ApiProperty({ type: [NameWarningDto], description: 'What the ingest noticed about the name; the file is stored as given either way' })
+  warnings!: NameWarningDto[];
 }
 
 export class CopyDto {
@@ -139,6 +157,7 @@ export class CardFileDto {
   @ApiProperty({ type: String, nullable: true }) xxh64!: string | null;
   @ApiProperty({ type: String, nullable: true }) sha256!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) captureTime!: string | null;
+  @ApiProperty({ type: [NameWarningDto] }) warnings!: NameWarningDto[];
   @ApiProperty({ type: [CopyDto] }) copies!: CopyDto[];
 }
 

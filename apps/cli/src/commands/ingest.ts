@@ -93,6 +93,8 @@ interface FileResult {
   prefixHashed?: number;
   /** Offsets the upload went on at after network failures in this run (a pulled cable, a restarted server). */
   networkResumes?: number[];
+  /** What the server noticed about the name (a case twin, bidi controls, stored under another name). */
+  warnings?: { code: string; message: string }[];
   error?: { code: string; message: string };
 }
 
@@ -270,6 +272,8 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
           );
           state.update(f.rel, f.size, f.mtimeMs, { sealed: { outcome: sealed.outcome, at: new Date().toISOString() } });
           void state.save().catch(stateTrouble);
+          const warnings = sealed.warnings ?? [];
+          for (const w of warnings) say(`warning: ${clean(f.rel)}: ${clean(w.message)} (${w.code})`);
           return {
             ...base,
             status: sealed.outcome,
@@ -279,6 +283,7 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
             ...(firstResume !== null && firstResume !== undefined ? { resumedFrom: firstResume } : {}),
             ...(prefixHashed ? { prefixHashed } : {}),
             ...(networkResumes.length ? { networkResumes } : {}),
+            ...(warnings.length ? { warnings } : {}),
           };
         } catch (err) {
           if (!(err instanceof CliError)) throw err;
@@ -506,6 +511,7 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
       state: card?.state ?? null,
       levels: card?.levels ?? null,
       sameDevice: card?.sameDevice ?? null,
+      warnings: card?.warnings ?? [],
     },
     counts,
     transfer: {
@@ -549,6 +555,11 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
     }
     if (special.length > 10) o(`… and ${special.length - 10} more twins or versions (--json lists them)`);
     for (const r of failed) o(`FAILED ${clean(r.relativePath)}: ${clean(r.error?.message ?? '')} (${r.error?.code})`);
+    const nameWarnings = card?.warnings ?? [];
+    if (nameWarnings.length) {
+      o(`Name warnings (stored as given; ${nameWarnings.length === 100 ? 'the first 100' : nameWarnings.length}):`);
+      for (const w of nameWarnings) o(`  ${clean(w.relativePath)}: ${clean(w.message)} (${w.code})`);
+    }
     if (card) {
       o(`Verified on two devices: ${verified} of ${total} file(s)${card.sameDevice ? ' (warning: both volumes are on one device)' : ''}`);
       if (unverified.length) {

@@ -376,7 +376,7 @@ interface PlannedFile {
   card: string;
   /** The path on the card (manifest). */
   path: string;
-  /** Relative to DIR: <label>/<path in NFC, ~vN for later versions>. */
+  /** Relative to DIR: <label>/<path byte for byte as the card gave it, ~vN for later versions>. */
   rel: string;
   dest: string;
   entry: CardManifestFile;
@@ -553,7 +553,8 @@ async function restoreProject(ctx: Context, bucket: Bucket, opts: FromTargetOpti
         });
         continue;
       }
-      const rel = `${label}/${versionedCardPath(pathNfc, entry.version)}`;
+      // The name as the card gave it (macOS: NFD), as on the NAS's volumes and in the card's ASC MHL.
+      const rel = `${label}/${versionedCardPath(entry.path, entry.version)}`;
       plan.push({ card: c.label, path: entry.path, rel, dest: join(to, ...rel.split('/')), entry });
     }
   }
@@ -588,7 +589,9 @@ async function restoreProject(ctx: Context, bucket: Bucket, opts: FromTargetOpti
   const taken = new Set<string>();
   const todo: PlannedFile[] = [];
   for (const f of plan) {
-    if (taken.has(f.dest)) {
+    // Compared in NFC: two names that differ only in Unicode form are one name to a Mac.
+    const key = f.dest.normalize('NFC');
+    if (taken.has(key)) {
       errors.push({
         card: f.card,
         path: f.path,
@@ -598,7 +601,7 @@ async function restoreProject(ctx: Context, bucket: Bucket, opts: FromTargetOpti
       });
       continue;
     }
-    taken.add(f.dest);
+    taken.add(key);
     if (there && (await lstat(f.dest).catch(() => null))) {
       errors.push(existsError(f));
       continue;

@@ -99,6 +99,11 @@ async function status(ctx: Context, opts: StatusOptions, projectArg: string): Pr
       ctx.out.line(`Not verified (${notVerified.length}):`);
       for (const f of notVerified) for (const line of unverifiedLines(f)) ctx.out.line(`  ${clean(line)}`);
     }
+    if (card.warnings.length) {
+      ctx.out.line();
+      ctx.out.line(`Name warnings (stored as given; ${card.warnings.length === 100 ? 'the first 100' : card.warnings.length}):`);
+      for (const w of card.warnings) ctx.out.line(`  ${clean(w.relativePath)}: ${clean(w.message)} (${w.code})`);
+    }
     ctx.out.line();
     ctx.out.line(clean(verdictText(card)));
   });
