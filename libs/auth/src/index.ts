@@ -1,5 +1,6 @@
 export * from './api-tokens.service';
 export * from './auth.module';
+export * from './login-failure.store';
 export * from './login-limiter';
 export * from './password-hasher';
 export * from './sessions.service';

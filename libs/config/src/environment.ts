@@ -155,7 +155,12 @@ export class EnvironmentVariables {
   @Max(24 * 30)
   STUDIOVAULT_SESSION_HOURS?: number;
 
-  @EnvVar({ group: 'security', description: 'Failed logins allowed per client address and per account in 15 minutes.', defaultText: '10' })
+  @EnvVar({
+    group: 'security',
+    description:
+      'Failed sign-ins one address may make on one account before it must wait (30 s, doubling to 15 min); one address may fail 5 times this many in 15 minutes across all accounts.',
+    defaultText: '10',
+  })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
