@@ -11,7 +11,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startTestApp, type TestApp } from '@studiovault/testing';
+import { readSetupCode, startTestApp, type TestApp } from '@studiovault/testing';
 import { createApiApp } from '../../apps/api/src/application';
 
 const ROOT = resolve(__dirname, '../..');
@@ -92,7 +92,11 @@ beforeAll(async () => {
   testApp = await startTestApp(createApiApp);
   await testApp.app.listen(0, '127.0.0.1');
   server = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
-  await testApp.http().post('/api/setup').send(ADMIN).expect(200);
+  await testApp
+    .http()
+    .post('/api/setup')
+    .send({ ...ADMIN, setupCode: await readSetupCode(testApp.dataDir) })
+    .expect(200);
 
   stranger = createServer((req, res) => {
     strangerSaw.push(req.headers);

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
+import { createTestDatabase, readSetupCode, type TestDatabase } from '@studiovault/testing';
 import { freePort, stopServer, textOf, waitForHealth, waitForText } from './e2e-helpers';
 
 const ROOT = resolve(__dirname, '../..');
@@ -174,6 +174,16 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
   it('sends a fresh install to first-run setup, which creates the admin and signs in', async () => {
     await page.goto(url('/'));
     await page.waitForURL('**/setup');
+
+    // Without the one-time code the server printed, nobody on the network becomes the admin.
+    await page.getByTestId('setup-code').fill('WRONG-CODE-0000-0000');
+    await page.getByTestId('setup-name').fill(ADMIN.name);
+    await page.getByTestId('setup-email').fill(ADMIN.email);
+    await page.getByTestId('setup-password').fill(ADMIN.password);
+    await page.getByTestId('setup-confirm').fill(ADMIN.password);
+    await page.getByTestId('setup-submit').click();
+    expect(await textOf(page.getByTestId('form-error'))).toContain('setup code is wrong');
+    await page.getByTestId('setup-code').fill(await readSetupCode(dataDir!));
 
     // The page checks what the server would refuse anyway, before sending.
     await page.getByTestId('setup-name').fill(ADMIN.name);

@@ -6,6 +6,7 @@ import { CoreModule, CoreOptions } from '@studiovault/core';
 import { AccessGuard } from './auth/access.guard';
 import { LoginRateLimitGuard, PasswordGuard } from './auth/login.guards';
 import { RouteAccessCheck } from './auth/route-access.check';
+import { SetupCodeAnnouncer } from './auth/setup-code.announcer';
 import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './auth/strategies';
 import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
@@ -57,6 +58,7 @@ export class AppModule implements NestModule {
         LoginRateLimitGuard,
         PasswordGuard,
         RouteAccessCheck,
+        SetupCodeAnnouncer,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],

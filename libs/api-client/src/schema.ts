@@ -584,7 +584,10 @@ export interface paths {
         /** Whether first-run setup is needed */
         get: operations["getSetupStatus"];
         put?: never;
-        /** First-run setup: create the first admin and sign in */
+        /**
+         * First-run setup: create the first admin and sign in
+         * @description Needs the one-time setup code the server printed on its console and log at start (also in <data>/setup-code).
+         */
         post: operations["setup"];
         delete?: never;
         options?: never;
@@ -1081,7 +1084,7 @@ export interface components {
             id: string;
         };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "TARGET_NOT_FOUND" | "NO_HEALTHY_COPY" | "TARGET_NAME_TAKEN" | "TARGET_PREFLIGHT_FAILED" | "TARGET_CREDENTIALS_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "SETUP_CODE_INVALID" | "EMAIL_TAKEN" | "INVITE_INVALID" | "RESET_INVALID" | "CURRENT_PASSWORD_WRONG" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "TARGET_NOT_FOUND" | "NO_HEALTHY_COPY" | "TARGET_NAME_TAKEN" | "TARGET_PREFLIGHT_FAILED" | "TARGET_CREDENTIALS_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
         ErrorDto: {
             code: components["schemas"]["ErrorCode"];
             details?: string[];
@@ -1330,6 +1333,8 @@ export interface components {
             email: string;
             name: string;
             password: string;
+            /** @description The one-time code the server printed on its console and log at first start */
+            setupCode: string;
         };
         SetupStatusDto: {
             needsSetup: boolean;
@@ -3903,6 +3908,15 @@ export interface operations {
             };
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description SETUP_CODE_INVALID (missing or wrong setup code) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

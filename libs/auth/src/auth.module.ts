@@ -7,6 +7,7 @@ import { LoginFailureStore, PgLoginFailureStore } from './login-failure.store';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
 import { SessionsService } from './sessions.service';
+import { SetupCodeService } from './setup-code.service';
 import { UsersService } from './users.service';
 
 @Module({
@@ -17,8 +18,9 @@ import { UsersService } from './users.service';
     ApiTokensService,
     PasswordHasher,
     LoginLimiter,
+    SetupCodeService,
     { provide: LoginFailureStore, useClass: PgLoginFailureStore },
   ],
-  exports: [UsersService, SessionsService, ApiTokensService, PasswordHasher, LoginLimiter],
+  exports: [UsersService, SessionsService, ApiTokensService, PasswordHasher, LoginLimiter, SetupCodeService],
 })
 export class AuthModule {}

@@ -5,3 +5,4 @@ export * from './login-limiter';
 export * from './password-hasher';
 export * from './sessions.service';
 export * from './users.service';
+export * from './setup-code.service';

@@ -24,6 +24,9 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.CsrfTokenInvalid:
     case ErrorCode.Forbidden:
     case ErrorCode.InviteInvalid:
+    case ErrorCode.ResetInvalid:
+    case ErrorCode.CurrentPasswordWrong:
+    case ErrorCode.SetupCodeInvalid:
       return 403;
     case ErrorCode.TooManyRequests:
       return 429;

@@ -9,7 +9,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiTokensService, SessionsService, UsersService } from '@studiovault/auth';
+import { ApiTokensService, SessionsService, SetupCodeService, UsersService } from '@studiovault/auth';
 import { requestContext } from '@studiovault/common';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import { Role } from '@studiovault/contracts';
@@ -32,6 +32,7 @@ export class AuthController {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly tokens: ApiTokensService,
+    private readonly setupCode: SetupCodeService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -45,12 +46,17 @@ export class AuthController {
 
   @Post('setup')
   @Public()
-  @ApiOperation({ operationId: 'setup', summary: 'First-run setup: create the first admin and sign in' })
+  @ApiOperation({
+    operationId: 'setup',
+    summary: 'First-run setup: create the first admin and sign in',
+    description: 'Needs the one-time setup code the server printed on its console and log at start (also in <data>/setup-code).',
+  })
   @ApiConflict('SETUP_ALREADY_DONE')
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'SETUP_CODE_INVALID (missing or wrong setup code)' })
   @ApiOkResponse({ type: SessionDto })
   @HttpCode(200)
   async setup(@Body() dto: SetupDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
-    const user = await this.users.setup(dto);
+    const user = await this.setupCode.setup({ email: dto.email, name: dto.name, password: dto.password }, dto.setupCode);
     return this.startSession(user.id, req, res);
   }
 
