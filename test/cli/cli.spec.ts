@@ -466,4 +466,30 @@ describe('studiovault CLI against the real API', () => {
     const blank = await login(['--token-name', '  ', '--json']);
     expect(blank.code).toBe(2);
   });
+
+  it('password: changes the own password with the current one (wrong one: exit 1, CURRENT_PASSWORD_WRONG)', async () => {
+    const adminToken = (await readConfig()).token!;
+    const email = 'cli-password@studio.example';
+    await testApp
+      .http()
+      .post('/api/users')
+      .auth(adminToken, { type: 'bearer' })
+      .send({ email, name: 'Pat', role: 'viewer', password: 'old-secret-words-1' })
+      .expect(201);
+    const made = await testApp.http().post('/api/auth/token').send({ email, password: 'old-secret-words-1', tokenName: 'pat' }).expect(200);
+    const env = { STUDIOVAULT_SERVER: server, STUDIOVAULT_TOKEN: made.body.token as string };
+
+    const wrong = await cli(['password', '--password-stdin', '--json'], { env, input: 'not-the-old-one\nnew-secret-words-2\n' });
+    expect(wrong.code).toBe(1);
+    expect(json<{ error: { code: string } }>(wrong).error.code).toBe('CURRENT_PASSWORD_WRONG');
+    const short = await cli(['password', '--password-stdin'], { env, input: 'old-secret-words-1\nshort\n' });
+    expect(short.code).toBe(2);
+
+    const ok = await cli(['password', '--password-stdin'], { env, input: 'old-secret-words-1\nnew-secret-words-2\n' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('Password changed');
+    expect(ok.stdout + ok.stderr).not.toContain('new-secret-words-2');
+    await testApp.http().post('/api/auth/login').send({ email, password: 'old-secret-words-1' }).expect(401);
+    await testApp.http().post('/api/auth/login').send({ email, password: 'new-secret-words-2' }).expect(200);
+  });
 });

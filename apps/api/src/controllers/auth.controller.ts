@@ -17,7 +17,16 @@ import { ApiConflict, Public, Roles } from '../auth/access.decorators';
 import { LoginRateLimitGuard, PasswordGuard } from '../auth/login.guards';
 import { CurrentUser } from '../auth/current-actor.decorator';
 import { AuthenticatedUser } from '../auth/strategies';
-import { AcceptInviteDto, LoginDto, SessionDto, SetupDto, SetupStatusDto, TokenLoginDto } from '../dtos/auth.dto';
+import {
+  AcceptInviteDto,
+  ChangePasswordDto,
+  LoginDto,
+  ResetPasswordDto,
+  SessionDto,
+  SetupDto,
+  SetupStatusDto,
+  TokenLoginDto,
+} from '../dtos/auth.dto';
 import { ErrorDto } from '../dtos/error.dto';
 import { CreatedTokenDto, ApiTokenDto } from '../dtos/token.dto';
 import { UserDto } from '../dtos/user.dto';
@@ -104,6 +113,33 @@ export class AuthController {
   async acceptInvite(@Body() dto: AcceptInviteDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
     const user = await this.users.acceptInvite(dto.token, dto.password);
     return this.startSession(user.id, req, res);
+  }
+
+  @Post('auth/reset-password')
+  @Public()
+  @ApiOperation({
+    operationId: 'resetPassword',
+    summary: 'Set a new password with a reset link from an admin; ends every session of the account and signs in',
+  })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'RESET_INVALID' })
+  @ApiOkResponse({ type: SessionDto })
+  @HttpCode(200)
+  async resetPassword(@Body() dto: ResetPasswordDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
+    const user = await this.users.resetPassword(dto.token, dto.password);
+    return this.startSession(user.id, req, res);
+  }
+
+  @Post('auth/password')
+  @Roles(Role.Viewer)
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary: 'Change your own password; your other sessions end, this one stays signed in',
+  })
+  @ApiNoContentResponse({ description: 'Changed' })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'CURRENT_PASSWORD_WRONG' })
+  @HttpCode(204)
+  async changePassword(@Body() dto: ChangePasswordDto, @CurrentUser() auth: AuthenticatedUser): Promise<void> {
+    await this.users.changePassword(auth.actor.userId, dto.currentPassword, dto.newPassword, auth.actor.sessionId);
   }
 
   @Get('auth/session')

@@ -32,6 +32,16 @@ export class AcceptInviteDto {
   @ApiProperty({ minLength: 12, maxLength: 256 }) @IsString() @MinLength(12) @MaxLength(256) password!: string;
 }
 
+export class ResetPasswordDto {
+  @ApiProperty({ maxLength: 200, description: 'The token of the reset link' }) @IsString() @MinLength(1) @MaxLength(200) token!: string;
+  @ApiProperty({ minLength: 12, maxLength: 256 }) @IsString() @MinLength(12) @MaxLength(256) password!: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ maxLength: 256 }) @IsString() @MinLength(1) @MaxLength(256) currentPassword!: string;
+  @ApiProperty({ minLength: 12, maxLength: 256 }) @IsString() @MinLength(12) @MaxLength(256) newPassword!: string;
+}
+
 export class SessionDto {
   @ApiProperty({ type: UserDto }) user!: UserDto;
   @ApiPropertyOptional({ description: 'Send as X-CSRF-Token on every write made with the session cookie' }) csrfToken?: string;
