@@ -168,6 +168,19 @@ export class EnvironmentVariables {
   @Max(10000)
   STUDIOVAULT_LOGIN_ATTEMPTS?: number;
 
+  @EnvVar({
+    group: 'security',
+    description:
+      'Bearer token (24+ characters) Prometheus sends to read /metrics. Unset: /metrics answers only clients on this host (loopback), 401 to others.',
+    isSensitive: true,
+    fileVariant: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'STUDIOVAULT_METRICS_TOKEN must be at least 24 characters' })
+  @MaxLength(256)
+  STUDIOVAULT_METRICS_TOKEN?: string;
+
   @EnvVar({ group: 'setup', description: 'E-mail of the first admin, created at start-up when no user exists (headless install).' })
   @IsOptional()
   @IsEmail({}, { message: 'STUDIOVAULT_ADMIN_EMAIL must be an e-mail address' })
