@@ -1,3 +1,4 @@
+import { SessionsService } from '@studiovault/auth';
 import { TestApp } from '@studiovault/testing';
 import { Client } from 'pg';
 import { ADMIN, setupAdmin, startApi } from './helpers';
@@ -71,6 +72,18 @@ describe('sign-in limits: per account and address, with a cap per address', () =
     expect(wait).toBeLessThanOrEqual(15 * 60);
     // another address is not touched
     expect((await login(ADMIN_DESK, ADMIN.password)).status).toBe(200);
+  });
+
+  it('the nightly sessions purge forgets failures a day old, keeping blocks in force', async () => {
+    await pg.query(
+      `INSERT INTO login_failures (key, failures, window_started_at, last_failed_at, blocked_until) VALUES
+         ('pair:192.0.2.1|old@studio.test', 3, now() - interval '2 days', now() - interval '25 hours', NULL),
+         ('pair:192.0.2.2|blocked@studio.test', 9, now() - interval '2 days', now() - interval '25 hours', now() + interval '5 minutes'),
+         ('pair:192.0.2.3|recent@studio.test', 1, now(), now(), NULL)`,
+    );
+    await t.app.get(SessionsService).purgeExpired();
+    const keys = (await pg.query(`SELECT key FROM login_failures WHERE key LIKE 'pair:192.0.2.%'`)).rows.map((r: { key: string }) => r.key);
+    expect(keys.sort()).toEqual(['pair:192.0.2.2|blocked@studio.test', 'pair:192.0.2.3|recent@studio.test']);
   });
 
   it('a right password forgets the address failures on that account', async () => {
