@@ -4,6 +4,8 @@ import { Uploads1795700000000 } from './1795700000000-Uploads';
 import { UploadOutcome1795710000000 } from './1795710000000-UploadOutcome';
 import { OffsiteEngine1795720000000 } from './1795720000000-OffsiteEngine';
 import { Recovery1795730000000 } from './1795730000000-Recovery';
+import { LoginFailures1795740000000 } from './1795740000000-LoginFailures';
+import { PasswordReset1795740000001 } from './1795740000001-PasswordReset';
 import { FileNames1795770000000 } from './1795770000000-FileNames';
 import { VolumeIdentity1795780000000 } from './1795780000000-VolumeIdentity';
 
@@ -15,6 +17,8 @@ export const MIGRATIONS = [
   UploadOutcome1795710000000,
   OffsiteEngine1795720000000,
   Recovery1795730000000,
+  LoginFailures1795740000000,
+  PasswordReset1795740000001,
   FileNames1795770000000,
   VolumeIdentity1795780000000,
 ];

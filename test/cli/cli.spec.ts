@@ -11,7 +11,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startTestApp, type TestApp } from '@studiovault/testing';
+import { readSetupCode, startTestApp, type TestApp } from '@studiovault/testing';
 import { createApiApp } from '../../apps/api/src/application';
 
 const ROOT = resolve(__dirname, '../..');
@@ -92,7 +92,11 @@ beforeAll(async () => {
   testApp = await startTestApp(createApiApp);
   await testApp.app.listen(0, '127.0.0.1');
   server = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
-  await testApp.http().post('/api/setup').send(ADMIN).expect(200);
+  await testApp
+    .http()
+    .post('/api/setup')
+    .send({ ...ADMIN, setupCode: await readSetupCode(testApp.dataDir) })
+    .expect(200);
 
   stranger = createServer((req, res) => {
     strangerSaw.push(req.headers);
@@ -461,5 +465,31 @@ describe('studiovault CLI against the real API', () => {
     expect(json<{ error: { code: string } }>(taken).error.code).toBe('TOKEN_NAME_TAKEN');
     const blank = await login(['--token-name', '  ', '--json']);
     expect(blank.code).toBe(2);
+  });
+
+  it('password: changes the own password with the current one (wrong one: exit 1, CURRENT_PASSWORD_WRONG)', async () => {
+    const adminToken = (await readConfig()).token!;
+    const email = 'cli-password@studio.example';
+    await testApp
+      .http()
+      .post('/api/users')
+      .auth(adminToken, { type: 'bearer' })
+      .send({ email, name: 'Pat', role: 'viewer', password: 'old-secret-words-1' })
+      .expect(201);
+    const made = await testApp.http().post('/api/auth/token').send({ email, password: 'old-secret-words-1', tokenName: 'pat' }).expect(200);
+    const env = { STUDIOVAULT_SERVER: server, STUDIOVAULT_TOKEN: made.body.token as string };
+
+    const wrong = await cli(['password', '--password-stdin', '--json'], { env, input: 'not-the-old-one\nnew-secret-words-2\n' });
+    expect(wrong.code).toBe(1);
+    expect(json<{ error: { code: string } }>(wrong).error.code).toBe('CURRENT_PASSWORD_WRONG');
+    const short = await cli(['password', '--password-stdin'], { env, input: 'old-secret-words-1\nshort\n' });
+    expect(short.code).toBe(2);
+
+    const ok = await cli(['password', '--password-stdin'], { env, input: 'old-secret-words-1\nnew-secret-words-2\n' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('Password changed');
+    expect(ok.stdout + ok.stderr).not.toContain('new-secret-words-2');
+    await testApp.http().post('/api/auth/login').send({ email, password: 'old-secret-words-1' }).expect(401);
+    await testApp.http().post('/api/auth/login').send({ email, password: 'new-secret-words-2' }).expect(200);
   });
 });

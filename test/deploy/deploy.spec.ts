@@ -410,6 +410,17 @@ describe('docker/nginx.conf', () => {
     expect(files).toMatch(/proxy_pass\s+\$sv_api_upstream;/);
   });
 
+  it('compose and the chart hand STUDIOVAULT_METRICS_TOKEN to the API (it guards /metrics)', () => {
+    const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as JsonObject;
+    const api = (compose.services as Record<string, JsonObject>).api;
+    expect((api.environment as JsonObject).STUDIOVAULT_METRICS_TOKEN).toBe('${STUDIOVAULT_METRICS_TOKEN}');
+    const deployment = read('helm/studiovault/templates/api-deployment.yaml');
+    expect(deployment).toMatch(
+      /- name: STUDIOVAULT_METRICS_TOKEN\s+valueFrom:\s+secretKeyRef:[\s\S]*?key: STUDIOVAULT_METRICS_TOKEN\s+optional: true/,
+    );
+    expect(read('helm/studiovault/templates/secret.yaml')).toMatch(/STUDIOVAULT_METRICS_TOKEN: \{\{ \. \| quote \}\}/);
+  });
+
   it('proxies /api and /metrics to the API and serves the SPA with an index.html fallback', () => {
     expect(location('^~ /api/')).toMatch(/proxy_pass\s+\$sv_api_upstream;/);
     expect(location('= /metrics')).toMatch(/proxy_pass\s+\$sv_api_upstream;/);
@@ -486,8 +497,14 @@ describe('.env.example', () => {
 
   it('holds placeholders, not real secrets', () => {
     const secrets = entries.filter(([k]) => SECRET_NAME.test(k));
-    expect(secrets.map(([k]) => k).sort()).toEqual(['POSTGRES_PASSWORD', 'STUDIOVAULT_ADMIN_PASSWORD', 'STUDIOVAULT_SECRET_KEY']);
-    for (const [, v] of secrets) expect(v).toMatch(/^change-me/);
+    expect(secrets.map(([k]) => k).sort()).toEqual([
+      'POSTGRES_PASSWORD',
+      'STUDIOVAULT_ADMIN_PASSWORD',
+      'STUDIOVAULT_METRICS_TOKEN',
+      'STUDIOVAULT_SECRET_KEY',
+    ]);
+    // The metrics token is optional and empty (a known placeholder would open /metrics to anyone who read this file).
+    for (const [k, v] of secrets) expect(v).toMatch(k === 'STUDIOVAULT_METRICS_TOKEN' ? /^$/ : /^change-me/);
     // Placeholders that satisfy the app's length rules (32+ and 12+ characters).
     expect(map.STUDIOVAULT_SECRET_KEY.length).toBeGreaterThanOrEqual(32);
     expect(map.STUDIOVAULT_ADMIN_PASSWORD.length).toBeGreaterThanOrEqual(12);
@@ -752,6 +769,7 @@ describe('helm/studiovault', () => {
       ['ingress.enabled as a string', 'ingress.enabled', 'yes'],
       ['an unknown pull policy', 'image.pullPolicy', 'Sometimes'],
       ['an unknown log level', 'config.logLevel', 'verbose'],
+      ['a metrics token too short to be secret', 'secrets.metricsToken', 'short'],
       ['a secret key shorter than 32 characters', 'secrets.secretKey', 'short'],
       ['a database URL that is not postgres', 'database.url', 'mysql://db/x'],
       ['an invalid volume access mode', 'storage.mirror.accessModes', ['ReadWriteAll']],

@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
+import { createTestDatabase, readSetupCode, type TestDatabase } from '@studiovault/testing';
 import { requireBuilt, startPortal, stopServer, textOf, waitForText as waitForTextWithin } from './e2e-helpers';
 import { IngestClient, sourceHashes, waitUntil } from './ingest-client';
 
@@ -103,7 +103,7 @@ async function startStudio(name: string, mirrorOn: 'other-device' | 'same-device
     // The admin, a token for the "workstation", and the project: all through the API.
     const post = (path: string, body: unknown) =>
       fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('/api/setup', ADMIN)).status).toBe(200);
+    expect((await post('/api/setup', { ...ADMIN, setupCode: await readSetupCode(dataDir) })).status).toBe(200);
     const tokenRes = await post('/api/auth/token', { email: ADMIN.email, password: ADMIN.password, tokenName: 'Edit bay 1' });
     expect(tokenRes.status).toBe(200);
     const api = new IngestClient(baseUrl, ((await tokenRes.json()) as { token: string }).token);

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
+import { createTestDatabase, readSetupCode, type TestDatabase } from '@studiovault/testing';
 import { freePort, stopServer, textOf, waitForHealth, waitForText } from './e2e-helpers';
 
 const ROOT = resolve(__dirname, '../..');
@@ -29,6 +29,8 @@ const SHOTS_DIR = process.env.STUDIOVAULT_E2E_SCREENSHOTS;
 
 const ADMIN = { name: 'Mara Studio', email: 'mara@studio.test', password: 'correct horse battery staple' };
 const EDITOR = { name: 'Eddie Editor', email: 'eddie@studio.test', password: 'editor-password-2026' };
+const EDITOR_RESET_PASSWORD = 'editor-reset-password-2026';
+const ADMIN_NEW_PASSWORD = 'admin-new-password-2026';
 const VIEWER = { name: 'Vera Viewer', email: 'vera@studio.test', password: 'viewer-password-2026' };
 
 /** Other projects of the studio, made through the API so the list has more than one page. */
@@ -174,6 +176,16 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
   it('sends a fresh install to first-run setup, which creates the admin and signs in', async () => {
     await page.goto(url('/'));
     await page.waitForURL('**/setup');
+
+    // Without the one-time code the server printed, nobody on the network becomes the admin.
+    await page.getByTestId('setup-code').fill('WRONG-CODE-0000-0000');
+    await page.getByTestId('setup-name').fill(ADMIN.name);
+    await page.getByTestId('setup-email').fill(ADMIN.email);
+    await page.getByTestId('setup-password').fill(ADMIN.password);
+    await page.getByTestId('setup-confirm').fill(ADMIN.password);
+    await page.getByTestId('setup-submit').click();
+    expect(await textOf(page.getByTestId('form-error'))).toContain('setup code is wrong');
+    await page.getByTestId('setup-code').fill(await readSetupCode(dataDir!));
 
     // The page checks what the server would refuse anyway, before sending.
     await page.getByTestId('setup-name').fill(ADMIN.name);
@@ -331,6 +343,7 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
   });
 
   let inviteLink = '';
+  let resetLink = '';
 
   it('lets the admin create an editor, invite a viewer, and disable and enable an account', async () => {
     await page.getByTestId('nav-users').click();
@@ -349,6 +362,14 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
     await editorRow.waitFor();
     expect(await editorRow.getByTestId('user-role').inputValue()).toBe('editor');
     expect(await textOf(editorRow.getByTestId('user-status'))).toBe('active');
+
+    // A password reset for the editor: a one-time link, shown once like an invitation.
+    await editorRow.getByTestId('user-reset-password').click();
+    resetLink = await page.getByTestId('reset-link').inputValue();
+    expect(resetLink.startsWith(`${baseUrl}/reset-password?token=svr_`)).toBe(true);
+    await snap('users-reset-link');
+    await page.getByTestId('dismiss-secret').click();
+    expect(await page.getByTestId('reset-link').count()).toBe(0);
 
     await page.getByTestId('new-user').click();
     await page.getByTestId('user-name').fill(VIEWER.name);
@@ -410,6 +431,32 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
     expect(refused.status).toBe(401);
   });
 
+  it('changes the own password on the tokens page (current one needed) and stays signed in', async () => {
+    const form = page.getByTestId('password-form');
+    await page.getByTestId('password-current').fill('not my password');
+    await page.getByTestId('password-new').fill(ADMIN_NEW_PASSWORD);
+    await page.getByTestId('password-confirm').fill(ADMIN_NEW_PASSWORD);
+    await page.getByTestId('password-submit').click();
+    expect(await textOf(form.getByTestId('form-error'))).toContain('current password is not right');
+    await page.getByTestId('password-current').fill(ADMIN.password);
+    await page.getByTestId('password-submit').click();
+    await page.getByTestId('password-changed').waitFor();
+    await snap('password-changed');
+    expect(await page.getByTestId('password-current').inputValue()).toBe('');
+    const post = (password: string) =>
+      fetch(url('/api/auth/login'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: ADMIN.email, password }),
+      });
+    expect((await post(ADMIN.password)).status).toBe(401);
+    expect((await post(ADMIN_NEW_PASSWORD)).status).toBe(200);
+    // this browser's session was kept
+    await page.reload();
+    await page.getByTestId('password-form').waitFor();
+    expect(await textOf(page.getByTestId('session-email'))).toBe(ADMIN.email);
+  });
+
   it('shows the audit log to the admin', async () => {
     await page.getByTestId('nav-audit').click();
     await page.waitForURL('**/admin/audit');
@@ -424,12 +471,32 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
       'user.invite',
       'token.create',
       'token.revoke',
+      'user.password_reset_create',
+      'user.password_change',
     ]) {
       expect(actions).toContain(a);
     }
     await snap('audit');
     await page.getByTestId('audit-action-filter').selectOption('project.archive');
     await waitForAttributes(page, '[data-testid="audit-row"]', 'data-action', ['project.archive']);
+  });
+
+  it("lets a person choose a new password with the admin's reset link, once", async () => {
+    await page.goto(resetLink);
+    await page.waitForURL('**/reset-password?token=*');
+    await page.getByTestId('reset-password').fill(EDITOR_RESET_PASSWORD);
+    await page.getByTestId('reset-confirm').fill(EDITOR_RESET_PASSWORD);
+    await snap('reset-password');
+    await page.getByTestId('reset-submit').click();
+    await page.waitForURL('**/projects');
+    expect(await textOf(page.getByTestId('session-email'))).toBe(EDITOR.email);
+    const again = await fetch(url('/api/auth/reset-password'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: new URL(resetLink).searchParams.get('token'), password: 'someone-else-2026' }),
+    });
+    expect(again.status).toBe(403);
+    expect(((await again.json()) as { code: string }).code).toBe('RESET_INVALID');
   });
 
   it('signs out: the cookie is gone and pages lead to sign-in', async () => {
@@ -449,7 +516,7 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
   });
 
   it('gives an editor projects and project editing, but no admin pages or actions', async () => {
-    await signIn(EDITOR.email, EDITOR.password);
+    await signIn(EDITOR.email, EDITOR_RESET_PASSWORD);
     // The redirect asked for an admin page: the editor lands on projects instead.
     await page.waitForURL('**/projects');
     expect(await textOf(page.getByTestId('session-email'))).toBe(EDITOR.email);

@@ -20,7 +20,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
+import { createTestDatabase, readSetupCode, type TestDatabase } from '@studiovault/testing';
 import { makeJpeg, makeTiffRaw } from '../recovery/fixtures';
 import { requireBuilt, startPortal, stopServer, textOf, waitForAttribute, waitForText as waitForTextWithin } from './e2e-helpers';
 import { IngestClient, waitUntil } from './ingest-client';
@@ -100,7 +100,7 @@ describe('restore drills, restores and retention in the web portal (built SPA, r
     // The admin, a viewer, a project and one verified card: all through the API.
     const post = (path: string, body: unknown) =>
       fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('/api/setup', ADMIN)).status).toBe(200);
+    expect((await post('/api/setup', { ...ADMIN, setupCode: await readSetupCode(dataDir!) })).status).toBe(200);
     const tokenRes = await post('/api/auth/token', { email: ADMIN.email, password: ADMIN.password, tokenName: 'Edit bay 1' });
     expect(tokenRes.status).toBe(200);
     api = new IngestClient(baseUrl, ((await tokenRes.json()) as { token: string }).token);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Xxh64 } from '@node-rs/xxhash';
 import * as tus from 'tus-js-client';
 import { JobRunner } from '@studiovault/jobs';
-import { startTestApp, TestApp } from '@studiovault/testing';
+import { readSetupCode, startTestApp, TestApp } from '@studiovault/testing';
 import { createApiApp } from '../../apps/api/src/application';
 
 export const ADMIN = { email: 'admin@studio.test', name: 'Ada', password: 'correct horse battery' };
@@ -25,7 +25,13 @@ export async function startIngestApp(env: Record<string, string>, existingDbUrl?
   await t.app.get(JobRunner).start();
   const base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
   let admin: string;
-  if ((await t.http().get('/api/setup')).body.needsSetup) await t.http().post('/api/setup').send(ADMIN).expect(200);
+  if ((await t.http().get('/api/setup')).body.needsSetup) {
+    await t
+      .http()
+      .post('/api/setup')
+      .send({ ...ADMIN, setupCode: await readSetupCode(t.dataDir) })
+      .expect(200);
+  }
   {
     const r = await t
       .http()

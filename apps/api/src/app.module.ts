@@ -5,7 +5,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import { CoreModule, CoreOptions } from '@studiovault/core';
 import { AccessGuard } from './auth/access.guard';
 import { LoginRateLimitGuard, PasswordGuard } from './auth/login.guards';
+import { MetricsAccessGuard } from './auth/metrics-access.guard';
 import { RouteAccessCheck } from './auth/route-access.check';
+import { SetupCodeAnnouncer } from './auth/setup-code.announcer';
 import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './auth/strategies';
 import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
@@ -56,7 +58,9 @@ export class AppModule implements NestModule {
         SessionCookieStrategy,
         LoginRateLimitGuard,
         PasswordGuard,
+        MetricsAccessGuard,
         RouteAccessCheck,
+        SetupCodeAnnouncer,
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],

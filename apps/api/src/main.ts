@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { ConsoleLogger, Logger, LogLevel } from '@nestjs/common';
 import { join } from 'node:path';
-import { UsersService } from '@studiovault/auth';
+import { SetupCodeService, UsersService } from '@studiovault/auth';
 import { ConfigError, loadConfig } from '@studiovault/config';
 import { hardenServerProcess, prepareDatabase, resolveLogFormat, withEmbeddedSecret } from '@studiovault/core';
 import { EmbeddedPostgresError } from '@studiovault/embedded';
@@ -55,6 +55,13 @@ async function main(): Promise<void> {
       `  portal:   ${webDir ? webDir : 'not built (npm run build:web)'}\n` +
       `  worker:   ${config.workerInProcess ? 'in this process' : 'separate (apps/worker)'}\n\n`,
   );
+  const setupCode = await app.get(SetupCodeService).prepare();
+  if (setupCode) {
+    process.stdout.write(
+      `First-run setup: open the portal and enter this one-time setup code\n\n    ${setupCode}\n\n` +
+        `  (also in ${app.get(SetupCodeService).file}; it is shown again at every start until setup is done)\n\n`,
+    );
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

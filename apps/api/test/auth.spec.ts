@@ -1,4 +1,6 @@
-import { TestApp } from '@studiovault/testing';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readSetupCode, TestApp } from '@studiovault/testing';
 import { Client } from 'pg';
 import { ADMIN, startApi, userToken } from './helpers';
 
@@ -16,14 +18,33 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
   });
   afterAll(() => t.close());
 
+  it('first-run setup needs the one-time code the server wrote (0600) under its data folder', async () => {
+    const file = join(t.dataDir, 'setup-code');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const missing = await t.http().post('/api/setup').send(ADMIN).expect(403);
+    expect(missing.body.code).toBe('SETUP_CODE_INVALID');
+    const wrong = await t
+      .http()
+      .post('/api/setup')
+      .send({ ...ADMIN, setupCode: 'AAAA-BBBB-CCCC-DDDD' })
+      .expect(403);
+    expect(wrong.body.code).toBe('SETUP_CODE_INVALID');
+    expect(JSON.stringify([missing.body, wrong.body])).not.toContain(await readSetupCode(t.dataDir));
+    expect((await t.http().get('/api/setup').expect(200)).body.needsSetup).toBe(true);
+  });
+
   it('first-run setup creates one admin, once, and signs in with an httpOnly SameSite cookie', async () => {
     expect((await t.http().get('/api/setup').expect(200)).body.needsSetup).toBe(true);
+    const setupCode = (await readSetupCode(t.dataDir)).toLowerCase(); // case does not matter
     const [a, b] = await Promise.all([
-      t.http().post('/api/setup').send(ADMIN),
       t
         .http()
         .post('/api/setup')
-        .send({ ...ADMIN, name: 'Second Tab' }),
+        .send({ ...ADMIN, setupCode }),
+      t
+        .http()
+        .post('/api/setup')
+        .send({ ...ADMIN, name: 'Second Tab', setupCode }),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const loser = a.status === 409 ? a : b;
@@ -37,6 +58,14 @@ describe('accounts: setup, sessions, CSRF, tokens, roles', () => {
     // the winner's e-mail is the only user
     const res = await t.http().get('/api/users').set('Cookie', cookie.split(';')[0]).expect(200);
     expect(res.body).toHaveLength(1);
+    // the code is used up: gone from the data folder, and setup is refused with it
+    await expect(stat(join(t.dataDir, 'setup-code'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await t
+      .http()
+      .post('/api/setup')
+      .send({ ...ADMIN, email: 'late@studio.test', setupCode })
+      .expect(409);
+    expect(again.body.code).toBe('SETUP_ALREADY_DONE');
   });
 
   it('cookie writes need the CSRF token; reads do not', async () => {

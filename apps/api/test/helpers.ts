@@ -1,19 +1,23 @@
 import { JobQueue } from '@studiovault/jobs';
-import { startTestApp, TestApp } from '@studiovault/testing';
+import { readSetupCode, startTestApp, TestApp } from '@studiovault/testing';
 import { createApiApp } from '../src/application';
 
 export const ADMIN = { email: 'admin@studio.test', name: 'Ada Admin', password: 'correct horse battery' };
 
 /** The API as main.ts runs it without an in-process worker: its job queue started as a producer. */
-export async function startApi(env: Record<string, string> = {}): Promise<TestApp> {
-  const t = await startTestApp((opts) => createApiApp(opts), env);
+export async function startApi(env: Record<string, string> = {}, existingDbUrl?: string): Promise<TestApp> {
+  const t = await startTestApp((opts) => createApiApp(opts), env, existingDbUrl);
   await t.app.get(JobQueue).start('producer');
   return t;
 }
 
 /** Runs first-run setup and returns an admin API token. */
 export async function setupAdmin(t: TestApp): Promise<string> {
-  await t.http().post('/api/setup').send(ADMIN).expect(200);
+  await t
+    .http()
+    .post('/api/setup')
+    .send({ ...ADMIN, setupCode: await readSetupCode(t.dataDir) })
+    .expect(200);
   const res = await t.http().post('/api/auth/token').send({ email: ADMIN.email, password: ADMIN.password, tokenName: 'tests' }).expect(200);
   return res.body.token as string;
 }

@@ -89,6 +89,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change your own password; your other sessions end, this one stays signed in */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password with a reset link from an admin; ends every session of the account and signs in */
+        post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/session": {
         parameters: {
             query?: never;
@@ -601,7 +635,10 @@ export interface paths {
         /** Whether first-run setup is needed */
         get: operations["getSetupStatus"];
         put?: never;
-        /** First-run setup: create the first admin and sign in */
+        /**
+         * First-run setup: create the first admin and sign in
+         * @description Needs the one-time setup code the server printed on its console and log at start (also in <data>/setup-code).
+         */
         post: operations["setup"];
         delete?: never;
         options?: never;
@@ -764,6 +801,23 @@ export interface paths {
         head?: never;
         /** Change role, name, or disable/enable */
         patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/api/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a one-time password-reset link for a user (24 hours); using it ends all their sessions */
+        post: operations["createPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/volumes": {
@@ -1012,6 +1066,10 @@ export interface components {
         };
         /** @enum {string} */
         CardState: "announced" | "uploading" | "copied" | "verifying" | "verified" | "at_risk";
+        ChangePasswordDto: {
+            currentPassword: string;
+            newPassword: string;
+        };
         CopyDto: {
             error: string | null;
             observedXxh64: string | null;
@@ -1067,6 +1125,13 @@ export interface components {
             /** @description Omit to invite: the response carries a one-time invite token. */
             password?: string;
             role: components["schemas"]["Role"];
+        };
+        CreatedPasswordResetDto: {
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description Shown once. The user sets a new password with it (portal: /reset-password?token=…). */
+            resetToken: string;
+            user: components["schemas"]["UserDto"];
         };
         CreatedTokenDto: {
             /** Format: date-time */
@@ -1156,7 +1221,7 @@ export interface components {
             id: string;
         };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "EMAIL_TAKEN" | "INVITE_INVALID" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "TARGET_NOT_FOUND" | "NO_HEALTHY_COPY" | "TARGET_NAME_TAKEN" | "TARGET_PREFLIGHT_FAILED" | "TARGET_CREDENTIALS_UNAVAILABLE" | "INVALID_RESTORE_PATTERN" | "RESTORE_DESTINATION_NOT_ALLOWED" | "TARGET_PATH_NOT_ALLOWED" | "TARGET_SECRET_REQUIRED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "SESSION_EXPIRED" | "TOKEN_INVALID" | "USER_DISABLED" | "CSRF_TOKEN_INVALID" | "FORBIDDEN" | "TOO_MANY_REQUESTS" | "SETUP_ALREADY_DONE" | "SETUP_REQUIRED" | "SETUP_CODE_INVALID" | "EMAIL_TAKEN" | "INVITE_INVALID" | "RESET_INVALID" | "CURRENT_PASSWORD_WRONG" | "LAST_ADMIN" | "TOKEN_NAME_TAKEN" | "PROJECT_SLUG_TAKEN" | "PROJECT_ARCHIVED" | "CONFLICT" | "INVALID_PATH" | "PATH_COLLISION" | "INSUFFICIENT_STORAGE" | "VOLUME_OFFLINE" | "CHECKSUM_MISMATCH" | "UPLOAD_INCOMPLETE" | "UPLOAD_NOT_FOUND" | "CARD_NOT_FOUND" | "TARGET_NOT_FOUND" | "NO_HEALTHY_COPY" | "TARGET_NAME_TAKEN" | "TARGET_PREFLIGHT_FAILED" | "TARGET_CREDENTIALS_UNAVAILABLE" | "INVALID_RESTORE_PATTERN" | "RESTORE_DESTINATION_NOT_ALLOWED" | "TARGET_PATH_NOT_ALLOWED" | "TARGET_SECRET_REQUIRED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
         ErrorDto: {
             code: components["schemas"]["ErrorCode"];
             details?: string[];
@@ -1298,6 +1363,11 @@ export interface components {
         ProjectType: "wedding" | "portrait" | "newborn" | "family" | "event" | "commercial" | "other";
         /** @enum {string} */
         ProtectionLevel: "uploading" | "copied" | "verified" | "offsite" | "immutable" | "drilled" | "at_risk";
+        ResetPasswordDto: {
+            password: string;
+            /** @description The token of the reset link */
+            token: string;
+        };
         RestoreDto: {
             /** Format: date-time */
             at: string | null;
@@ -1419,6 +1489,8 @@ export interface components {
             email: string;
             name: string;
             password: string;
+            /** @description The one-time code the server printed on its console and log at first start */
+            setupCode: string;
         };
         SetupStatusDto: {
             needsSetup: boolean;
@@ -1827,6 +1899,100 @@ export interface operations {
                 };
             };
             /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordDto"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /**
+             * @description CURRENT_PASSWORD_WRONG
+             *
+             *     Needs role viewer or higher
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description RESET_INVALID */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4049,6 +4215,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
+            /** @description SETUP_CODE_INVALID (missing or wrong setup code) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
             /** @description SETUP_ALREADY_DONE */
             409: {
                 headers: {
@@ -4903,6 +5078,63 @@ export interface operations {
             };
             /** @description LAST_ADMIN */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    createPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedPasswordResetDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description USER_DISABLED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

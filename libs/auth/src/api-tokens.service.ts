@@ -53,13 +53,14 @@ export class ApiTokensService {
 
   async authenticate(token: string): Promise<{ token: ApiTokenEntity; user: UserEntity }> {
     const entity = await this.tokens.findOne({ where: { tokenHash: hashToken(token) } });
-    if (!entity || entity.revokedAt)
-      throw new AppError(ErrorCode.TokenInvalid, 'This API token is not valid; run `studiovault login` again');
+    if (!entity) throw new AppError(ErrorCode.TokenInvalid, 'This API token is not valid; run `studiovault login` again');
+    const user = await this.users.findOne({ where: { id: entity.userId } });
+    // A disabled account's tokens are revoked too; its owner is told why.
+    if (!user || user.disabledAt) throw new AppError(ErrorCode.UserDisabled, 'This account is disabled; ask your admin');
+    if (entity.revokedAt) throw new AppError(ErrorCode.TokenInvalid, 'This API token is not valid; run `studiovault login` again');
     if (entity.expiresAt && entity.expiresAt.getTime() <= Date.now()) {
       throw new AppError(ErrorCode.TokenInvalid, 'This API token has expired; run `studiovault login` again');
     }
-    const user = await this.users.findOne({ where: { id: entity.userId } });
-    if (!user || user.disabledAt) throw new AppError(ErrorCode.UserDisabled, 'This account is disabled; ask your admin');
     // last-used time, at most once a minute per token
     if (!entity.lastUsedAt || Date.now() - entity.lastUsedAt.getTime() > 60_000) {
       entity.lastUsedAt = new Date();

@@ -1,50 +1,67 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig, CONFIG } from '@studiovault/config';
+import { LoginFailureStore } from './login-failure.store';
 
-const WINDOW_MS = 15 * 60 * 1000;
+/** One address's failures on any account are capped per 15 minutes. */
+export const ADDRESS_WINDOW_MS = 15 * 60_000;
+/** An address's failures on one account are remembered for a day after the last one. */
+export const PAIR_MEMORY_MS = 24 * 3600_000;
+export const FIRST_DELAY_S = 30;
+export const MAX_DELAY_S = 15 * 60;
+/** A studio shares one address behind its router: the cap per address is wider than per account. */
+export const ADDRESS_FACTOR = 5;
 
 /**
- * Failed-login limiter: per account and (five times wider) per client address, a sliding 15-minute window.
- * Kept in memory: a studio runs one or a few API processes, and each still caps guessing.
+ * Failed-sign-in limiter. Failures count per (account, address): after `loginAttempts` of them
+ * that address waits 30 s before its next try on that account, doubling with every further
+ * failure up to 15 min, so a guesser slows only themself and the account's owner still signs in
+ * from elsewhere. Every address also has a cap across all accounts (5 x `loginAttempts` failures
+ * in 15 minutes), so one address cannot spray many accounts. Counted in a `LoginFailureStore`
+ * (Postgres), so every API replica counts together.
  */
 @Injectable()
 export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
   private readonly max: number;
 
-  constructor(@Inject(CONFIG) config: AppConfig) {
+  constructor(
+    private readonly store: LoginFailureStore,
+    @Inject(CONFIG) config: AppConfig,
+  ) {
     this.max = config.security.loginAttempts;
   }
 
-  /** Seconds until another attempt is allowed, or 0. */
-  retryAfter(keys: string[], now = Date.now()): number {
-    let wait = 0;
-    for (const key of keys) {
-      const recent = this.recent(key, now);
-      if (recent.length >= this.limitFor(key)) wait = Math.max(wait, Math.ceil((recent[0] + WINDOW_MS - now) / 1000));
+  /** Seconds until this address may try this account again, or 0. */
+  async retryAfter(email: string, address: string): Promise<number> {
+    const block = await this.store.blockedUntil([pairKey(email, address), addressKey(address)]);
+    return block ? Math.max(1, Math.ceil((block.until.getTime() - block.now.getTime()) / 1000)) : 0;
+  }
+
+  async fail(email: string, address: string): Promise<void> {
+    const pair = await this.store.recordFailure(pairKey(email, address), PAIR_MEMORY_MS, 'last');
+    if (pair.failures >= this.max) {
+      const delay = Math.min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** Math.min(pair.failures - this.max, 20));
+      await this.store.block(pairKey(email, address), new Date(pair.now.getTime() + delay * 1000));
     }
-    return wait;
+    const all = await this.store.recordFailure(addressKey(address), ADDRESS_WINDOW_MS, 'first');
+    if (all.failures >= this.max * ADDRESS_FACTOR) {
+      await this.store.block(addressKey(address), new Date(all.windowStartedAt.getTime() + ADDRESS_WINDOW_MS));
+    }
   }
 
-  fail(keys: string[], now = Date.now()): void {
-    for (const key of keys) this.failures.set(key, [...this.recent(key, now), now]);
-    if (this.failures.size > 100_000) this.prune(now);
+  /** A right password forgets this address's failures on this account (not its cap across accounts). */
+  async succeed(email: string, address: string): Promise<void> {
+    await this.store.clear(pairKey(email, address));
   }
 
-  succeed(keys: string[]): void {
-    for (const key of keys) this.failures.delete(key);
+  purge(): Promise<number> {
+    return this.store.purge(PAIR_MEMORY_MS);
   }
+}
 
-  /** A studio shares one address behind its router: the per-address limit is wider than the per-account one. */
-  private limitFor(key: string): number {
-    return key.startsWith('ip:') ? this.max * 5 : this.max;
-  }
+function pairKey(email: string, address: string): string {
+  return `pair:${address.slice(0, 64)}|${email.toLowerCase().trim().slice(0, 254)}`;
+}
 
-  private recent(key: string, now: number): number[] {
-    return (this.failures.get(key) ?? []).filter((t) => t > now - WINDOW_MS);
-  }
-
-  private prune(now: number): void {
-    for (const [key] of this.failures) if (!this.recent(key, now).length) this.failures.delete(key);
-  }
+function addressKey(address: string): string {
+  return `address:${address.slice(0, 64)}`;
 }

@@ -7,6 +7,7 @@ import { AppConfig, CONFIG } from '@studiovault/config';
 import { ErrorCode } from '@studiovault/contracts';
 import { JobName, OnJob } from '@studiovault/jobs';
 import { randomBytes } from 'node:crypto';
+import { LoginLimiter } from './login-limiter';
 
 /** Portal sessions: an opaque cookie, stored hashed, with a per-session CSRF token. */
 @Injectable()
@@ -15,6 +16,7 @@ export class SessionsService {
     @InjectRepository(SessionEntity) private readonly sessions: Repository<SessionEntity>,
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
     @Inject(CONFIG) private readonly config: AppConfig,
+    private readonly limiter: LoginLimiter,
   ) {}
 
   get ttlMs(): number {
@@ -68,6 +70,7 @@ export class SessionsService {
   @OnJob(JobName.SessionsPurge)
   async purgeExpired(): Promise<number> {
     const res = await this.sessions.delete({ expiresAt: LessThan(new Date()) });
+    await this.limiter.purge(); // failed sign-ins long past, on the same schedule
     return res.affected ?? 0;
   }
 }

@@ -10,6 +10,7 @@ import { ErrorCode, Role } from '@studiovault/contracts';
 import { PasswordHasher } from './password-hasher';
 
 const INVITE_DAYS = 7;
+const RESET_HOURS = 24;
 
 export interface NewUser {
   email: string;
@@ -148,6 +149,63 @@ export class UsersService {
     return this.get(user.id);
   }
 
+  /**
+   * The signed-in user changes their password; every other session of theirs ends (the one
+   * making the change, if any, stays signed in).
+   */
+  async changePassword(userId: string, current: string, next: string, keepSessionId?: string): Promise<void> {
+    const user = await this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: userId }).getOne();
+    if (!user?.passwordHash || !(await this.hasher.verify(user.passwordHash, current))) {
+      throw new AppError(ErrorCode.CurrentPasswordWrong, 'The current password is not right');
+    }
+    const passwordHash = await this.hasher.hash(next);
+    const sessionsEnded = await this.dataSource.transaction(async (em) => {
+      await em.update(UserEntity, userId, { passwordHash });
+      const [, ended] = (await em.query('DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2', [
+        userId,
+        keepSessionId ?? null,
+      ])) as [unknown, number];
+      return ended;
+    });
+    await this.audit.record('user.password_change', { type: 'user', id: userId }, { sessionsEnded });
+  }
+
+  /** An admin makes a one-time link for a user who forgot their password (like an invitation). */
+  async createPasswordReset(id: string): Promise<{ token: string; expiresAt: Date; user: UserEntity }> {
+    const user = await this.get(id);
+    if (user.disabledAt) throw new AppError(ErrorCode.UserDisabled, 'This account is disabled; enable it first');
+    const token = newSecretToken('svr');
+    const expiresAt = new Date(Date.now() + RESET_HOURS * 3600_000);
+    await this.users.update(id, { resetTokenHash: hashToken(token), resetExpiresAt: expiresAt });
+    await this.audit.record('user.password_reset_create', { type: 'user', id }, { email: user.email, expiresAt: expiresAt.toISOString() });
+    return { token, expiresAt, user };
+  }
+
+  /** Uses a reset link: sets the password, ends every session of the user; the link is then spent. */
+  async resetPassword(token: string, password: string): Promise<UserEntity> {
+    const passwordHash = await this.hasher.hash(password);
+    const user = await this.dataSource.transaction(async (em) => {
+      // One UPDATE claims the link, so two uses of it cannot both succeed.
+      const claimed = (await em.query(
+        `UPDATE users SET password_hash = $2, reset_token_hash = NULL, reset_expires_at = NULL,
+                invite_token_hash = NULL, invite_expires_at = NULL, updated_at = now()
+          WHERE reset_token_hash = $1 AND reset_expires_at > now() AND disabled_at IS NULL
+          RETURNING id`,
+        [hashToken(token), passwordHash],
+      )) as [{ id: string }[], number];
+      const id = claimed[0][0]?.id;
+      if (!id)
+        throw new AppError(ErrorCode.ResetInvalid, 'This password-reset link is invalid, used or expired; ask your admin for a new one');
+      await em.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+      return (await em.findOne(UserEntity, { where: { id } }))!;
+    });
+    await requestContext.run(
+      { ...requestContext.getStore(), actor: { userId: user.id, email: user.email, role: user.role, via: 'session' } },
+      () => this.audit.record('user.password_reset', { type: 'user', id: user.id }),
+    );
+    return user;
+  }
+
   async update(id: string, patch: { role?: Role; disabled?: boolean; name?: string }): Promise<UserEntity> {
     const user = await this.get(id);
     const losesAdmin = user.role === Role.Admin && ((patch.role && patch.role !== Role.Admin) || patch.disabled === true);
@@ -162,8 +220,15 @@ export class UsersService {
       if (patch.name !== undefined) changes.name = patch.name.trim();
       if (patch.disabled !== undefined) changes.disabledAt = patch.disabled ? (user.disabledAt ?? new Date()) : null;
       if (Object.keys(changes).length) await em.update(UserEntity, id, changes);
-      if (patch.disabled) await em.query('DELETE FROM sessions WHERE user_id = $1', [id]);
       const details: Record<string, unknown> = { email: user.email };
+      if (patch.disabled) {
+        // Disabling ends every way in, for good: re-enabling brings no old session or token back.
+        await em.query('DELETE FROM sessions WHERE user_id = $1', [id]);
+        const [, revoked] = (await em.query('UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
+          id,
+        ])) as [unknown, number];
+        details.tokensRevoked = revoked;
+      }
       if (patch.role !== undefined && patch.role !== user.role) details.role = { from: user.role, to: patch.role };
       if (patch.disabled !== undefined) details.disabled = patch.disabled;
       if (patch.name !== undefined) details.name = patch.name;

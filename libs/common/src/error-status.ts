@@ -28,6 +28,9 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.InviteInvalid:
     case ErrorCode.RestoreDestinationNotAllowed:
     case ErrorCode.TargetPathNotAllowed:
+    case ErrorCode.ResetInvalid:
+    case ErrorCode.CurrentPasswordWrong:
+    case ErrorCode.SetupCodeInvalid:
       return 403;
     case ErrorCode.TooManyRequests:
       return 429;

@@ -31,6 +31,8 @@ export interface AppConfig {
     cookieSecure: boolean;
     sessionHours: number;
     loginAttempts: number;
+    /** Bearer token for /metrics; unset: loopback clients only. */
+    metricsToken?: string;
   };
   setup: { adminEmail?: string; adminPassword?: string };
   logLevel: string;
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       cookieSecure: vars.STUDIOVAULT_COOKIE_SECURE ?? nodeEnv === 'production',
       sessionHours: vars.STUDIOVAULT_SESSION_HOURS ?? 12,
       loginAttempts: vars.STUDIOVAULT_LOGIN_ATTEMPTS ?? 10,
+      metricsToken: vars.STUDIOVAULT_METRICS_TOKEN,
     },
     setup: { adminEmail: vars.STUDIOVAULT_ADMIN_EMAIL?.toLowerCase(), adminPassword: vars.STUDIOVAULT_ADMIN_PASSWORD },
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),

@@ -197,13 +197,31 @@ export class EnvironmentVariables {
   @Max(24 * 30)
   STUDIOVAULT_SESSION_HOURS?: number;
 
-  @EnvVar({ group: 'security', description: 'Failed logins allowed per client address and per account in 15 minutes.', defaultText: '10' })
+  @EnvVar({
+    group: 'security',
+    description:
+      'Failed sign-ins one address may make on one account before it must wait (30 s, doubling to 15 min); one address may fail 5 times this many in 15 minutes across all accounts.',
+    defaultText: '10',
+  })
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(10000)
   STUDIOVAULT_LOGIN_ATTEMPTS?: number;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'Bearer token (24+ characters) Prometheus sends to read /metrics. Unset: /metrics answers only clients on this host (loopback), 401 to others.',
+    isSensitive: true,
+    fileVariant: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'STUDIOVAULT_METRICS_TOKEN must be at least 24 characters' })
+  @MaxLength(256)
+  STUDIOVAULT_METRICS_TOKEN?: string;
 
   @EnvVar({ group: 'setup', description: 'E-mail of the first admin, created at start-up when no user exists (headless install).' })
   @IsOptional()

@@ -19,8 +19,14 @@ export enum ErrorCode {
   TooManyRequests = 'TOO_MANY_REQUESTS',
   SetupAlreadyDone = 'SETUP_ALREADY_DONE',
   SetupRequired = 'SETUP_REQUIRED',
+  /** First-run setup without the one-time code the server printed, or with a wrong one. */
+  SetupCodeInvalid = 'SETUP_CODE_INVALID',
   EmailTaken = 'EMAIL_TAKEN',
   InviteInvalid = 'INVITE_INVALID',
+  /** A password-reset link that is unknown, used or expired. */
+  ResetInvalid = 'RESET_INVALID',
+  /** Changing one's password: the current password given is not right. */
+  CurrentPasswordWrong = 'CURRENT_PASSWORD_WRONG',
   LastAdmin = 'LAST_ADMIN',
   TokenNameTaken = 'TOKEN_NAME_TAKEN',
   ProjectSlugTaken = 'PROJECT_SLUG_TAKEN',

@@ -7,9 +7,11 @@ import { AppError } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
 import { validationPipe } from '../controllers/pipes';
 
-function limiterKeys(req: Request): string[] {
-  const email = typeof req.body?.email === 'string' ? req.body.email.toLowerCase().trim() : '';
-  return [`ip:${req.ip}`, `email:${email}`];
+/** The account and the client address a sign-in attempt is counted under (guards run before validation). */
+function attempt(req: Request): { email: string; address: string } {
+  const body = req.body as { email?: unknown } | undefined;
+  const email = typeof body?.email === 'string' ? body.email.toLowerCase().trim() : '';
+  return { email, address: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
 }
 
 /**
@@ -33,12 +35,14 @@ export function ValidBody(dto: Type<object>): Type<CanActivate> {
 @Injectable()
 export class LoginRateLimitGuard implements CanActivate {
   constructor(private readonly limiter: LoginLimiter) {}
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const wait = this.limiter.retryAfter(limiterKeys(req));
+    const { email, address } = attempt(req);
+    const wait = await this.limiter.retryAfter(email, address);
     if (wait > 0) {
       req.res?.setHeader('Retry-After', String(wait));
-      throw new AppError(ErrorCode.TooManyRequests, `Too many failed sign-ins; try again in ${Math.ceil(wait / 60)} min`);
+      const when = wait < 60 ? `${wait} s` : `${Math.ceil(wait / 60)} min`;
+      throw new AppError(ErrorCode.TooManyRequests, `Too many failed sign-ins from this address; try again in ${when}`);
     }
     return true;
   }
@@ -56,14 +60,15 @@ export class PasswordGuard extends PassportAuthGuard('local') {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
+    const { email, address } = attempt(req);
     try {
       await super.canActivate(context);
-      this.limiter.succeed([limiterKeys(req)[1]]);
+      await this.limiter.succeed(email, address);
       return true;
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.InvalidCredentials) {
-        this.limiter.fail(limiterKeys(req));
-        await this.audit.record('auth.login_failed', undefined, { email: limiterKeys(req)[1].slice(6) });
+        await this.limiter.fail(email, address);
+        await this.audit.record('auth.login_failed', undefined, { email });
       }
       throw err;
     }

@@ -9,7 +9,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiTokensService, SessionsService, UsersService } from '@studiovault/auth';
+import { ApiTokensService, SessionsService, SetupCodeService, UsersService } from '@studiovault/auth';
 import { requestContext } from '@studiovault/common';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import { Role } from '@studiovault/contracts';
@@ -17,7 +17,16 @@ import { ApiConflict, Public, Roles } from '../auth/access.decorators';
 import { LoginRateLimitGuard, PasswordGuard, ValidBody } from '../auth/login.guards';
 import { CurrentUser } from '../auth/current-actor.decorator';
 import { AuthenticatedUser } from '../auth/strategies';
-import { AcceptInviteDto, LoginDto, SessionDto, SetupDto, SetupStatusDto, TokenLoginDto } from '../dtos/auth.dto';
+import {
+  AcceptInviteDto,
+  ChangePasswordDto,
+  LoginDto,
+  ResetPasswordDto,
+  SessionDto,
+  SetupDto,
+  SetupStatusDto,
+  TokenLoginDto,
+} from '../dtos/auth.dto';
 import { ErrorDto } from '../dtos/error.dto';
 import { CreatedTokenDto, ApiTokenDto } from '../dtos/token.dto';
 import { UserDto } from '../dtos/user.dto';
@@ -32,6 +41,7 @@ export class AuthController {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly tokens: ApiTokensService,
+    private readonly setupCode: SetupCodeService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -45,12 +55,17 @@ export class AuthController {
 
   @Post('setup')
   @Public()
-  @ApiOperation({ operationId: 'setup', summary: 'First-run setup: create the first admin and sign in' })
+  @ApiOperation({
+    operationId: 'setup',
+    summary: 'First-run setup: create the first admin and sign in',
+    description: 'Needs the one-time setup code the server printed on its console and log at start (also in <data>/setup-code).',
+  })
   @ApiConflict('SETUP_ALREADY_DONE')
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'SETUP_CODE_INVALID (missing or wrong setup code)' })
   @ApiOkResponse({ type: SessionDto })
   @HttpCode(200)
   async setup(@Body() dto: SetupDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
-    const user = await this.users.setup(dto);
+    const user = await this.setupCode.setup({ email: dto.email, name: dto.name, password: dto.password }, dto.setupCode);
     return this.startSession(user.id, req, res);
   }
 
@@ -98,6 +113,33 @@ export class AuthController {
   async acceptInvite(@Body() dto: AcceptInviteDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
     const user = await this.users.acceptInvite(dto.token, dto.password);
     return this.startSession(user.id, req, res);
+  }
+
+  @Post('auth/reset-password')
+  @Public()
+  @ApiOperation({
+    operationId: 'resetPassword',
+    summary: 'Set a new password with a reset link from an admin; ends every session of the account and signs in',
+  })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'RESET_INVALID' })
+  @ApiOkResponse({ type: SessionDto })
+  @HttpCode(200)
+  async resetPassword(@Body() dto: ResetPasswordDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
+    const user = await this.users.resetPassword(dto.token, dto.password);
+    return this.startSession(user.id, req, res);
+  }
+
+  @Post('auth/password')
+  @Roles(Role.Viewer)
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary: 'Change your own password; your other sessions end, this one stays signed in',
+  })
+  @ApiNoContentResponse({ description: 'Changed' })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'CURRENT_PASSWORD_WRONG' })
+  @HttpCode(204)
+  async changePassword(@Body() dto: ChangePasswordDto, @CurrentUser() auth: AuthenticatedUser): Promise<void> {
+    await this.users.changePassword(auth.actor.userId, dto.currentPassword, dto.newPassword, auth.actor.sessionId);
   }
 
   @Get('auth/session')

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorDto } from '../dtos/error.dto';
 import { UsersService } from '@studiovault/auth';
 import { Role } from '@studiovault/contracts';
 import { ApiConflict, ApiNotFound, Roles } from '../auth/access.decorators';
-import { CreatedUserDto, CreateUserDto, UpdateUserDto, UserDto } from '../dtos/user.dto';
+import { CreatedPasswordResetDto, CreatedUserDto, CreateUserDto, UpdateUserDto, UserDto } from '../dtos/user.dto';
 import { uuidPipe } from './pipes';
 
 @ApiTags('users')
@@ -43,5 +44,18 @@ export class UsersController {
   @ApiConflict('LAST_ADMIN')
   async update(@Param('id', uuidPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserDto> {
     return UserDto.from(await this.users.update(id, dto));
+  }
+
+  @Post(':id/password-reset')
+  @ApiOperation({
+    operationId: 'createPasswordReset',
+    summary: 'Make a one-time password-reset link for a user (24 hours); using it ends all their sessions',
+  })
+  @ApiCreatedResponse({ type: CreatedPasswordResetDto })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'USER_DISABLED' })
+  @ApiNotFound()
+  async createPasswordReset(@Param('id', uuidPipe) id: string): Promise<CreatedPasswordResetDto> {
+    const { token, expiresAt, user } = await this.users.createPasswordReset(id);
+    return { user: UserDto.from(user), resetToken: token, expiresAt: expiresAt.toISOString() };
   }
 }

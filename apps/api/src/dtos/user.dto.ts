@@ -49,3 +49,9 @@ export class UpdateUserDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() disabled?: boolean;
   @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
 }
+
+export class CreatedPasswordResetDto {
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+  @ApiProperty({ description: 'Shown once. The user sets a new password with it (portal: /reset-password?token=…).' }) resetToken!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}

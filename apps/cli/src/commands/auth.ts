@@ -46,6 +46,44 @@ export function registerAuthCommands(program: Command): void {
     .action(action<LogoutOptions>(logout));
 
   program.command('whoami').description('show who the stored token (or $STUDIOVAULT_TOKEN) signs in as').action(action(whoami));
+
+  program
+    .command('password')
+    .description('change your password (your portal sessions end; API tokens stay valid)')
+    .option('--password-stdin', 'read the current password and then the new one, one per line, from standard input (for scripts)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  studiovault password\n  printf \'%s\\n%s\\n\' "$OLD" "$NEW" | studiovault password --password-stdin',
+    )
+    .action(action<PasswordOptions>(changePassword));
+}
+
+interface PasswordOptions {
+  passwordStdin?: boolean;
+}
+
+const MIN_PASSWORD = 12;
+
+async function changePassword(ctx: Context, opts: PasswordOptions): Promise<void> {
+  const api = await ctx.connect();
+  let currentPassword: string;
+  let newPassword: string;
+  if (opts.passwordStdin) {
+    const lines = (await readStdin()).split(/\r?\n/);
+    if (lines.length < 2 || !lines[0] || !lines[1]) {
+      throw usageError('--password-stdin needs two lines on standard input: the current password, then the new one');
+    }
+    [currentPassword, newPassword] = lines;
+  } else {
+    currentPassword = await ask('Current password: ', { hidden: true });
+    newPassword = await ask(`New password (at least ${MIN_PASSWORD} characters): `, { hidden: true });
+    if ((await ask('New password again: ', { hidden: true })) !== newPassword) throw usageError('the two new passwords differ');
+  }
+  if (newPassword.length < MIN_PASSWORD) throw usageError(`the new password needs at least ${MIN_PASSWORD} characters`);
+  await api.call(api.client.POST('/api/auth/password', { body: { currentPassword, newPassword } }));
+  ctx.out.result({ server: api.server, changed: true }, () =>
+    ctx.out.line('Password changed. Your portal sessions have ended; sign in there again with the new password.'),
+  );
 }
 
 export function defaultTokenName(host = hostname()): string {

@@ -62,6 +62,10 @@ export function useSession() {
     state.value = unwrap(await api.POST('/api/auth/accept-invite', { body }));
   }
 
+  async function resetPassword(body: Schemas['ResetPasswordDto']): Promise<void> {
+    state.value = unwrap(await api.POST('/api/auth/reset-password', { body }));
+  }
+
   async function logout(): Promise<void> {
     try {
       if (state.value) unwrap(await api.POST('/api/auth/logout'));
@@ -72,5 +76,19 @@ export function useSession() {
     state.value = null;
   }
 
-  return { session: state, user, role, needsSetup, version, can, ensureLoaded, refresh, completeSetup, login, acceptInvite, logout };
+  return {
+    session: state,
+    user,
+    role,
+    needsSetup,
+    version,
+    can,
+    ensureLoaded,
+    refresh,
+    completeSetup,
+    login,
+    acceptInvite,
+    resetPassword,
+    logout,
+  };
 }

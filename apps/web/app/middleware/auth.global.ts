@@ -1,5 +1,5 @@
 /** Pages anyone may open without a session. */
-const PUBLIC_PATHS = new Set(['/login', '/setup', '/accept-invite']);
+const PUBLIC_PATHS = new Set(['/login', '/setup', '/accept-invite', '/reset-password']);
 
 /**
  * Every navigation: first-run setup comes first, then sign-in, then the page's role.

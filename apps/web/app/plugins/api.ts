@@ -1,6 +1,6 @@
 import { createStudioVaultClient } from '@studiovault/api-client';
 
-const SIGN_IN_PATHS = ['/api/auth/login', '/api/auth/session', '/api/setup', '/api/auth/accept-invite'];
+const SIGN_IN_PATHS = ['/api/auth/login', '/api/auth/session', '/api/setup', '/api/auth/accept-invite', '/api/auth/reset-password'];
 
 /**
  * The one API client of the portal (the generated, typed client). It sends the session's
