@@ -192,11 +192,13 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
     expect(await textOf(row.getByTestId('verdict'))).toBe('Not safe: no files recorded for this card yet');
     await page.getByTestId('cards-live').waitFor(); // announced: the page polls
 
-    // The files arrive while the page is open; it updates on its own.
+    // The files arrive while the page is open; it updates on its own. Watch from before the first
+    // file is sent, so the states on the way are seen however fast the server is.
+    const watching = waitForAttribute(row, 'data-state', 'verified', 30_000);
     for (const [path, data] of Object.entries(CARD_A)) {
       expect((await api.send(cardA, path, data)).outcome).toBe('stored');
     }
-    const states = await waitForAttribute(row, 'data-state', 'verified', 30_000);
+    const states = await watching;
     expect(states[0]).toBe('announced');
     expect(states.length).toBeGreaterThan(1); // seen on the way, without a reload
     await waitForText(row.getByTestId('verdict'), 'Not safe: no off-site target');

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '@studiovault/testing';
+import { createTestDatabase, readSetupCode, type TestDatabase } from '@studiovault/testing';
 import { type Portal, requireBuilt, startPortal, stopServer } from './e2e-helpers';
 
 jest.setTimeout(90_000);
@@ -38,7 +38,7 @@ describe('the portal under its CSP (built SPA, real server, Chromium)', () => {
     });
     const post = (path: string, body: unknown) =>
       fetch(`${portal!.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('/api/setup', ADMIN)).status).toBe(200);
+    expect((await post('/api/setup', { ...ADMIN, setupCode: await readSetupCode(dataDir) })).status).toBe(200);
     const context = await portal.browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(15_000);
     await context.exposeBinding('__reportCsp', (_source, violation: string) => void violations.push(violation));

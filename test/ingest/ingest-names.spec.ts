@@ -72,7 +72,7 @@ describe('card ingest: file names byte for byte, name warnings, space at creatio
     mirror = await mkdtemp(join(tmpdir(), 'sv-names-mirror-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${MIRROR_SIZE}`, 'tmpfs', mirror]);
     restoreTo = await mkdtemp(join(tmpdir(), 'sv-names-restore-'));
-    t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror });
+    t = await startIngestApp({ STUDIOVAULT_PRIMARY_ROOT: primary, STUDIOVAULT_MIRROR_ROOT: mirror, STUDIOVAULT_RESTORE_ROOTS: restoreTo });
     await t
       .http()
       .post('/api/projects')

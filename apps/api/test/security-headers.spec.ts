@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestApp, TestApp } from '@studiovault/testing';
+import { readSetupCode, startTestApp, TestApp } from '@studiovault/testing';
 import { JobQueue } from '@studiovault/jobs';
 import { createApiApp } from '../src/application';
 import { inlineScriptHashes } from '../src/ops/security-headers';
@@ -37,7 +37,11 @@ describe('security headers', () => {
     await writeFile(join(webDir, 'app.js'), 'console.log(1)');
     t = await startTestApp((opts) => createApiApp({ ...opts, webDir }));
     await t.app.get(JobQueue).start('producer');
-    await t.http().post('/api/setup').send(ADMIN).expect(200);
+    await t
+      .http()
+      .post('/api/setup')
+      .send({ ...ADMIN, setupCode: await readSetupCode(t.dataDir) })
+      .expect(200);
     token = (await t.http().post('/api/auth/token').send({ email: ADMIN.email, password: ADMIN.password, tokenName: 'h' }).expect(200)).body
       .token;
   });

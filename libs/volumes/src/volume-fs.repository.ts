@@ -91,7 +91,7 @@ export class VolumeFsRepository {
   /** Writes the marker durably: temp file, fsync, rename, directory fsync. The root must exist. */
   async writeMarker(root: string, marker: VolumeMarker): Promise<void> {
     const tmp = join(root, `${MARKER_FILE}.tmp-${process.pid}`);
-    const fh = await open(tmp, 'w', 0o644);
+    const fh = await open(tmp, 'w', 0o640);
     try {
       await fh.writeFile(`${JSON.stringify(marker, null, 2)}\n`);
       await fh.sync();
