@@ -7,6 +7,7 @@ import { AccessGuard } from './auth/access.guard';
 import { LoginRateLimitGuard, PasswordGuard } from './auth/login.guards';
 import { RouteAccessCheck } from './auth/route-access.check';
 import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './auth/strategies';
+import { AlertsController, ProblemsController } from './controllers/alerts.controller';
 import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
 import { BackupController } from './controllers/backup.controller';
@@ -46,6 +47,8 @@ export class AppModule implements NestModule {
         RestoreController,
         DrillsController,
         RetentionController,
+        AlertsController,
+        ProblemsController,
         HealthController,
         MetricsController,
       ],

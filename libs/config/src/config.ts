@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
@@ -35,6 +36,7 @@ export interface AppConfig {
   setup: { adminEmail?: string; adminPassword?: string };
   logLevel: string;
   worker: { concurrency: number };
+  alerts: { checkSeconds: number; publicUrl: string };
 }
 
 /** A configuration problem: one line that names the variable. */
@@ -139,6 +141,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     setup: { adminEmail: vars.STUDIOVAULT_ADMIN_EMAIL?.toLowerCase(), adminPassword: vars.STUDIOVAULT_ADMIN_PASSWORD },
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     worker: { concurrency: vars.STUDIOVAULT_WORKER_CONCURRENCY ?? 2 },
+    alerts: {
+      checkSeconds: vars.STUDIOVAULT_ALERT_CHECK_SECONDS ?? 30,
+      publicUrl: (vars.STUDIOVAULT_PUBLIC_URL ?? `http://${hostname()}:${vars.PORT ?? 3210}`).replace(/\/+$/, ''),
+    },
   };
 }
 

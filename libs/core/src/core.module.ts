@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { AlertsModule } from '@studiovault/alerts';
 import { AuditModule } from '@studiovault/audit';
 import { AuthModule } from '@studiovault/auth';
 import { BackupModule } from '@studiovault/backup';
@@ -74,8 +75,19 @@ export class CoreModule {
         IngestModule,
         BackupModule,
         RecoveryModule,
+        AlertsModule,
       ],
-      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule, RecoveryModule],
+      exports: [
+        ConfigModule,
+        AuditModule,
+        AuthModule,
+        ProjectsModule,
+        VolumesModule,
+        IngestModule,
+        BackupModule,
+        RecoveryModule,
+        AlertsModule,
+      ],
     };
   }
 }
