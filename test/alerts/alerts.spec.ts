@@ -8,14 +8,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { AlertsService } from '@studiovault/alerts';
-import { sourceHashes, startIngestApp, tusUpload, uploadId, waitFor, type IngestApp } from '../ingest/ingest-helpers';
+import { buildCli, json, startCli, type Run } from '../cli/cli-helpers';
+import { ADMIN, sourceHashes, startIngestApp, tusUpload, uploadId, waitFor, type IngestApp } from '../ingest/ingest-helpers';
 
 interface Mail {
   subject: string;
@@ -295,6 +296,59 @@ describe('channels', () => {
     await t.http().delete('/api/alerts/channels/broken').auth(t.admin, auth()).expect(204);
     await t.http().delete('/api/alerts/channels/broken').auth(t.admin, auth()).expect(404);
   });
+});
+
+describe('the CLI', () => {
+  it('alerts add webhook/email, list, test, remove, with --json', async () => {
+    const bin = await mkdtemp(join(work, 'bin-'));
+    const cliPath = buildCli(bin);
+    const home = await mkdtemp(join(work, 'home-'));
+    const env = { HOME: home, STUDIOVAULT_CONFIG: join(home, 'config.json'), STUDIOVAULT_STATE_DIR: join(home, 'state') };
+    const cli = (args: string[], input = ''): Promise<Run> => startCli(cliPath, args, env, input).done;
+    expect((await cli(['login', '--server', t.base, '--email', ADMIN.email, '--password-stdin'], `${ADMIN.password}\n`)).code).toBe(0);
+    const secretFile = join(home, 'hook-secret');
+    await writeFile(secretFile, `${SECRET}\n`, { mode: 0o600 });
+
+    const added = await cli(['alerts', 'add', 'webhook', 'cli-hook', '--url', hookUrl, '--secret-file', secretFile, '--json']);
+    expect(added.code).toBe(0);
+    expect(json(added)).toMatchObject({ secret: null, channel: { name: 'cli-hook', kind: 'webhook', format: 'json' } });
+    expect(added.stdout).not.toContain(SECRET);
+    const smtpUrl = `smtp://${encodeURIComponent(SMTP_USER)}:${SMTP_PASS}@127.0.0.1:${smtpPort}/?tls.rejectUnauthorized=false`;
+    const email = await cli([
+      'alerts',
+      'add',
+      'email',
+      'cli-mail',
+      '--smtp-url',
+      smtpUrl,
+      '--from',
+      'nas@studio.test',
+      '--to',
+      'ada@studio.test,bob@studio.test',
+    ]);
+    expect(email.code).toBe(0);
+    expect(email.stdout).toContain('Added alert channel "cli-mail" (email): ada@studio.test, bob@studio.test via 127.0.0.1');
+
+    const list = await cli(['alerts', 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect(json<{ name: string }[]>(list).map((c) => c.name)).toEqual(expect.arrayContaining(['cli-hook', 'cli-mail']));
+    expect(list.stdout).not.toContain(SMTP_PASS);
+    const human = await cli(['alerts', 'list']);
+    expect(human.stdout).toMatch(/cli-mail +email +ada@studio.test, bob@studio.test via 127.0.0.1:\d+ +not used yet/);
+
+    const before = received.length;
+    const tested = await cli(['alerts', 'test', 'cli-hook']);
+    expect(tested).toMatchObject({ code: 0, stdout: 'Sent a test alert to "cli-hook".\n' });
+    expect(received.slice(before)).toEqual([expect.objectContaining({ signatureOk: true })]);
+    const bad = await cli(['alerts', 'add', 'webhook', 'x', '--url', 'ftp://nope']);
+    expect(bad.code).toBe(2);
+
+    expect((await cli(['alerts', 'remove', 'cli-hook', '--json'])).code).toBe(0);
+    expect((await cli(['alerts', 'remove', 'cli-mail'])).code).toBe(0);
+    const gone = await cli(['alerts', 'test', 'cli-hook', '--json']);
+    expect(gone.code).toBe(1);
+    expect(json<{ error: { code: string } }>(gone).error.code).toBe('NOT_FOUND');
+  }, 90_000);
 });
 
 describe('problems raise once and clear once', () => {
