@@ -102,6 +102,8 @@ export class AlertsService implements BeforeApplicationShutdown {
         const result = await this.detectAndDiff();
         await this.deliverDue();
         await this.sendDigests();
+        // The outbox keeps a month of history; pending deliveries stay until sent or given up.
+        await this.db.query(`DELETE FROM alert_deliveries WHERE state <> 'pending' AND created_at < now() - interval '30 days'`);
         return result;
       } finally {
         this.running = undefined;

@@ -41,6 +41,8 @@ export function loggerModule(config: AppConfig) {
           '*.password',
           '*.token',
           '*.secretAccessKey',
+          '*.smtpUrl',
+          '*.secret',
         ],
         censor: '**redacted**',
       },
