@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -138,6 +138,9 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
         DATABASE_URL: db.url,
         STUDIOVAULT_DATA_DIR: dataDir,
         STUDIOVAULT_WEB_DIR: WEB_DIR,
+        // Volumes and problems are checked every second here (30 s by default): the problems banner test waits on them.
+        STUDIOVAULT_VOLUME_CHECK_SECONDS: '1',
+        STUDIOVAULT_ALERT_CHECK_SECONDS: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -224,6 +227,63 @@ describe('web portal (built SPA served by the real API, in Chromium)', () => {
     const banner = page.getByTestId('same-device-banner');
     expect(await textOf(banner)).toContain('Primary and mirror are on the same device — not two media');
     expect(await textOf(page.getByTestId('volume-summary'))).toBe('Same device');
+  });
+
+  it('shows a problems banner on every page while the mirror is offline, linking to where it is fixed; gone when it is back', async () => {
+    const mirror = join(dataDir!, 'volumes', 'mirror');
+    await rename(mirror, `${mirror}-away`);
+    const banner = page.getByTestId('problems-banner');
+    // The banner polls every 30 s and on each navigation: move between pages until the detector has seen it.
+    const deadline = Date.now() + 20_000;
+    while (!(await banner.isVisible())) {
+      if (Date.now() > deadline) throw new Error('no problems banner after 20 s');
+      await page.goto(url(Math.random() < 0.5 ? '/projects' : '/drills'));
+      await page.waitForLoadState('networkidle');
+    }
+    const problem = banner.getByTestId('problem').first();
+    expect(await problem.getAttribute('data-kind')).toBe('volume_offline');
+    expect(await textOf(problem)).toContain(`The mirror volume is offline: root missing at ${mirror}`);
+    await page.goto(url('/tokens'));
+    await banner.waitFor({ state: 'visible' }); // on every page
+    await snap('problems-banner');
+    await banner.getByTestId('problem-link').first().click();
+    await page.waitForURL('**/admin/settings');
+    await waitForText(page.getByTestId('volume-mirror'), /root missing at/);
+
+    await rename(`${mirror}-away`, mirror);
+    const until = Date.now() + 20_000;
+    while (await banner.isVisible()) {
+      if (Date.now() > until) throw new Error('the problems banner stayed after the mirror came back');
+      await page.goto(url(Math.random() < 0.5 ? '/projects' : '/drills'));
+      await page.waitForLoadState('networkidle');
+    }
+    await page.goto(url('/projects'));
+    await page.waitForLoadState('networkidle');
+  });
+
+  it('lets the admin add a webhook channel (its made secret shown once, never listed) and set thresholds on the Alerts page', async () => {
+    await page.getByTestId('nav-alerts').click();
+    await page.waitForURL('**/admin/alerts');
+    await page.getByTestId('channel-kind').selectOption('webhook');
+    await page.getByTestId('channel-name').fill('studio chat');
+    await page.getByTestId('channel-url').fill('https://hooks.example.test/services/T000/SECRET-PATH');
+    await page.getByTestId('channel-add').click();
+    const secret = await page.getByTestId('channel-secret').inputValue();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const row = page.locator('[data-testid="channel-row"][data-name="studio chat"]');
+    expect(await textOf(row)).toContain('https://hooks.example.test (json)');
+    expect(await textOf(page.getByTestId('channels-panel'))).not.toContain('SECRET-PATH');
+    await page.getByTestId('dismiss-secret').click();
+    await page.getByTestId('threshold-driveReminderDays').fill('14');
+    await page.getByTestId('alert-settings').getByRole('button', { name: 'Save thresholds' }).click();
+    await page.getByTestId('alert-settings-saved').waitFor();
+    await page.reload();
+    expect(await page.getByTestId('threshold-driveReminderDays').inputValue()).toBe('14');
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await page.getByTestId('no-channels').waitFor();
+    await page.goto(url('/projects'));
+    await page.waitForLoadState('networkidle');
   });
 
   it('creates a project from the form and lists it', async () => {

@@ -9,6 +9,7 @@ import { MetricsAccessGuard } from './auth/metrics-access.guard';
 import { RouteAccessCheck } from './auth/route-access.check';
 import { SetupCodeAnnouncer } from './auth/setup-code.announcer';
 import { ApiTokenStrategy, PasswordStrategy, SessionCookieStrategy } from './auth/strategies';
+import { AlertsController, ProblemsController } from './controllers/alerts.controller';
 import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
 import { BackupController } from './controllers/backup.controller';
@@ -48,6 +49,8 @@ export class AppModule implements NestModule {
         RestoreController,
         DrillsController,
         RetentionController,
+        AlertsController,
+        ProblemsController,
         HealthController,
         MetricsController,
       ],

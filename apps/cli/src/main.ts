@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
+import { registerAlertsCommands } from './commands/alerts';
 import { registerAuthCommands } from './commands/auth';
 import { registerBackupCommands } from './commands/backup';
 import { registerDrillCommands } from './commands/drill';
@@ -58,6 +59,7 @@ export function createProgram(): Command {
   registerIngestCommand(program);
   registerStatusCommand(program);
   registerTargetsCommands(program);
+  registerAlertsCommands(program);
   registerBackupCommands(program);
   registerRestoreCommand(program);
   registerDrillCommands(program);

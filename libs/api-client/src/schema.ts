@@ -4,6 +4,94 @@
  */
 
 export interface paths {
+    "/api/alerts/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert channels with their last delivery and last error */
+        get: operations["listAlertChannels"];
+        put?: never;
+        /** Add an e-mail (SMTP) or webhook channel */
+        post: operations["createAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/channels/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a channel (by name or id) */
+        delete: operations["deleteAlertChannel"];
+        options?: never;
+        head?: never;
+        /** Enable, disable, or switch a channel to the daily digest (by name or id) */
+        patch: operations["updateAlertChannel"];
+        trace?: never;
+    };
+    "/api/alerts/channels/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test alert now; the outcome is kept on the channel */
+        post: operations["testAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the problem detector and send due alerts now (as the 30 s pass does) */
+        post: operations["checkProblems"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Thresholds: low space, target down, off-site lag, drill overdue, drive reminder, digest hour */
+        get: operations["getAlertSettings"];
+        /** Change thresholds (omitted ones keep their value) */
+        put: operations["updateAlertSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets/{id}/content": {
         parameters: {
             query?: never;
@@ -391,6 +479,40 @@ export interface paths {
         };
         /** Liveness: the process answers */
         get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open problems (at-risk files, offline volumes, failing targets, drills, drives) */
+        get: operations["listProblems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/problems/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last 50 problems, open and cleared */
+        get: operations["listProblemHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -900,6 +1022,63 @@ export interface components {
             /** @description The volume whose root now holds the right disk */
             role: components["schemas"]["VolumeRole"];
         };
+        AlertChannelCreatedDto: {
+            channel: components["schemas"]["AlertChannelDto"];
+            /** @description The signing secret StudioVault made, shown this once (null when you gave one) */
+            secret: string | null;
+        };
+        AlertChannelDto: {
+            /** @description One summary a day instead of an alert per event */
+            digest: boolean;
+            enabled: boolean;
+            /** @description Alerts given up after every retry failed */
+            failedDeliveries: number;
+            /** @description The last attempt failed (no success since the last error) */
+            failing: boolean;
+            /** @enum {string} */
+            format?: "json" | "slack" | "discord" | "ntfy";
+            from?: string;
+            /** @description Webhook: the receiver's scheme, host and port (its path may hold a token: never shown) */
+            host?: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "email" | "webhook";
+            /** @description The last delivery error (kept after a later success, with its time) */
+            lastError: string | null;
+            /** Format: date-time */
+            lastErrorAt: string | null;
+            /** Format: date-time */
+            lastSentAt: string | null;
+            name: string;
+            /** @description Alerts waiting for a retry */
+            pendingDeliveries: number;
+            smtpHost?: string;
+            smtpPort?: number;
+            /** @description smtps (TLS from the start); otherwise STARTTLS when the server offers it */
+            smtpSecure?: boolean;
+            /** @description The SMTP user name (never the password) */
+            smtpUser?: string;
+            to?: string[];
+        };
+        AlertSettingsDto: {
+            /** @description Hour (UTC) of the daily digest */
+            digestHourUtc: number;
+            /** @description No passed drill within this many days is overdue */
+            drillOverdueDays: number;
+            /** @description A removable drive unseen this many days gets a reminder */
+            driveReminderDays: number;
+            /** @description A volume below this free space (or the largest card of the last 30 days) is low */
+            lowSpaceGb: number;
+            /** @description Files verified but not off-site after this many hours */
+            offsiteLagHours: number;
+            /** @description A target unreachable this long is failing */
+            targetDownMinutes: number;
+        };
+        AlertTestResultDto: {
+            error: string | null;
+            ok: boolean;
+        };
         AllowedFoldersDto: {
             /** @description Disk targets are existing folders at or below these (empty: no disk targets) */
             diskTargetRoots: string[];
@@ -1082,6 +1261,25 @@ export interface components {
             /** @enum {string} */
             volume: "primary" | "mirror";
         };
+        CreateAlertChannelDto: {
+            digest?: boolean;
+            enabled?: boolean;
+            /** @enum {string} */
+            format?: "json" | "slack" | "discord" | "ntfy";
+            /** @example StudioVault <nas@studio.example> */
+            from?: string;
+            /** @enum {string} */
+            kind: "email" | "webhook";
+            /** @example office */
+            name: string;
+            /** @description Webhook: the HMAC-SHA256 signing secret (16+ characters). Omitted: one is made and returned once. */
+            secret?: string;
+            /** @description E-mail: smtp://user:password@host:587 (STARTTLS; add ?requireTLS=true to demand it) or smtps://…:465. Stored encrypted. */
+            smtpUrl?: string;
+            to?: string[];
+            /** @description Webhook: the receiver URL. Stored encrypted. */
+            url?: string;
+        };
         CreateProjectDto: {
             client?: string;
             name: string;
@@ -1107,6 +1305,8 @@ export interface components {
             pathStyle?: boolean;
             prefix?: string;
             region?: string;
+            /** @description Disk target: a drive that is unplugged at times (the rotated USB drive) */
+            removable?: boolean;
             rotatesOffsite?: boolean;
             /** @description Stored encrypted; never returned */
             secretAccessKey?: string;
@@ -1316,6 +1516,14 @@ export interface components {
             role: components["schemas"]["VolumeRole"];
             rootPath: string;
         };
+        PassResultDto: {
+            /** @description Keys of the problems cleared by this pass */
+            cleared: string[];
+            /** @description Problems open now (-1: another pass held the lock) */
+            open: number;
+            /** @description Keys of the problems raised by this pass */
+            raised: string[];
+        };
         PreflightCheckDto: {
             /** @description Why it failed, or what was found */
             detail: string;
@@ -1332,6 +1540,33 @@ export interface components {
             defaultRetention?: components["schemas"]["DefaultRetentionDto"];
             /** @description Every check passed (Object Lock included) */
             ok: boolean;
+        };
+        ProblemDto: {
+            /** Format: date-time */
+            clearedAt: string | null;
+            /** @description Files (project/card/path), reasons, roots */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            /** @description Stable identity, e.g. volume:<id>:offline */
+            key: string;
+            /** @description copy_damaged, heal_failed, volume_offline, volume_low_space, target_failing, offsite_lagging, drill_failed, drill_overdue, lock_not_read_back, drive_reconnect */
+            kind: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            /** @description Portal path where it is fixed */
+            link: string | null;
+            /** @enum {string} */
+            severity: "critical" | "warning";
+            /** Format: date-time */
+            startedAt: string;
+            /** @description Project, card, volume, target or drill the problem is about */
+            subject: {
+                [key: string]: unknown;
+            };
+            title: string;
         };
         ProjectDto: {
             client: string | null;
@@ -1520,6 +1755,11 @@ export interface components {
             /** @description The last 4 characters of the access key id ("…0001"); never the secret */
             accessKeyId?: string;
             bucket?: string;
+            /**
+             * @description Disk target: whether its folder holds the drive's identity marker now
+             * @enum {string|null}
+             */
+            drive: "present" | "away" | null;
             enabled: boolean;
             endpoint?: string;
             /** @description A separate maintenance credential (used only by expiry) is stored */
@@ -1534,6 +1774,11 @@ export interface components {
             immutable: boolean;
             kind: components["schemas"]["TargetKind"];
             lastRun: components["schemas"]["BackupRunDto"] | null;
+            /**
+             * Format: date-time
+             * @description Disk target: when its drive was last found
+             */
+            lastSeenAt: string | null;
             lastTest: components["schemas"]["LastTestDto"] | null;
             lockMode: components["schemas"]["LockMode"];
             name: string;
@@ -1542,6 +1787,8 @@ export interface components {
             pathStyle?: boolean;
             prefix?: string;
             region?: string;
+            /** @description Disk target: a drive that is unplugged at times (away = waiting, not failing) */
+            removable: boolean;
             /** @description Disk target: the drive leaves the building in turns (counts as off-site) */
             rotatesOffsite: boolean;
             /** @description The secret key file on the server, when one is used */
@@ -1579,6 +1826,18 @@ export interface components {
             /** @description Name of the token, e.g. the workstation */
             tokenName: string;
         };
+        UpdateAlertChannelDto: {
+            digest?: boolean;
+            enabled?: boolean;
+        };
+        UpdateAlertSettingsDto: {
+            digestHourUtc?: number;
+            drillOverdueDays?: number;
+            driveReminderDays?: number;
+            lowSpaceGb?: number;
+            offsiteLagHours?: number;
+            targetDownMinutes?: number;
+        };
         UpdateProjectDto: {
             client?: string | null;
             name?: string;
@@ -1601,6 +1860,8 @@ export interface components {
             pathStyle?: boolean;
             prefix?: string;
             region?: string;
+            /** @description Disk target: a drive that is unplugged at times (the rotated USB drive) */
+            removable?: boolean;
             rotatesOffsite?: boolean;
             /** @description Stored encrypted; never returned */
             secretAccessKey?: string;
@@ -1663,6 +1924,418 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listAlertChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    createAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAlertChannelDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelCreatedDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    deleteAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    updateAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAlertChannelDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    testAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertTestResultDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    checkProblems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassResultDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getAlertSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettingsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    updateAlertSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAlertSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettingsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
     getFileContent: {
         parameters: {
             query?: {
@@ -3072,6 +3745,98 @@ export interface operations {
         responses: {
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listProblems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listProblemHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDto"][];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

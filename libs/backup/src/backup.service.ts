@@ -12,7 +12,7 @@ import { AuditService } from '@studiovault/audit';
 import { AppError } from '@studiovault/common';
 import { BackupRunEntity, type BackupRunError, OffsiteTargetEntity, SettingEntity } from '@studiovault/catalog';
 import { AppConfig, CONFIG } from '@studiovault/config';
-import { ErrorCode, FileClass, LockMode, RunState, RunTrigger } from '@studiovault/contracts';
+import { ErrorCode, FileClass, LockMode, RunState, RunTrigger, TargetKind } from '@studiovault/contracts';
 import { cardFolder, projectYear, VolumeFiles } from '@studiovault/ingest';
 import { JOB_DEFINITIONS, JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import {
@@ -114,6 +114,9 @@ export interface BackupStatus {
   offsite: { files: number; bytes: number };
   immutable: { files: number; bytes: number };
 }
+
+/** The message of a run paused because its removable drive is unplugged. */
+export const WAITING_FOR_DRIVE = 'waiting for the drive';
 
 /** Errors that are about the target, not the file: retrying the next file will not help. */
 function isTargetLevel(err: unknown): boolean {
@@ -264,6 +267,34 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     return { runs: runs.length };
   }
 
+  /**
+   * Looks for each disk target's drive by its identity marker: a drive found is "seen" (last_seen_at),
+   * and a run that waited for it resumes, so a replugged drive catches up by itself.
+   */
+  async checkDrives(): Promise<{ present: string[]; away: string[] }> {
+    const present: string[] = [];
+    const away: string[] = [];
+    for (const t of await this.targets.list()) {
+      if (t.kind !== TargetKind.Disk || !t.enabled) continue;
+      if (!t.markerUuid) await this.targets.adoptDriveMarker(t);
+      const here = await this.targets.drivePresent(t);
+      if (here === null) continue;
+      if (!here) {
+        away.push(t.name);
+        continue;
+      }
+      present.push(t.name);
+      await this.db.getRepository(OffsiteTargetEntity).update(t.id, { lastSeenAt: new Date() });
+      const run = await this.activeRun(t.id);
+      if (run?.state === RunState.Paused && (run.message ?? '').startsWith(WAITING_FOR_DRIVE)) {
+        this.log.log(`drive "${t.name}" is back: resuming its off-site run`);
+        await this.audit.record('target.drive_seen', { type: 'offsite_target', id: t.id }, { name: t.name }).catch(() => undefined);
+        await this.startRuns(run.trigger, t.id);
+      }
+    }
+    return { present, away };
+  }
+
   /** At worker start: runs left "running" or "queued" by a crash get a job again (the advisory lock keeps it single). */
   private async resumeInterruptedRuns(): Promise<void> {
     const runs = await this.db.getRepository(BackupRunEntity).find({ where: [{ state: RunState.Running }, { state: RunState.Queued }] });
@@ -309,6 +340,20 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     const target = await this.db.getRepository(OffsiteTargetEntity).findOne({ where: { id: run.targetId } });
     if (!target || !target.enabled)
       return this.finish(run, RunState.Failed, `target ${target ? `"${target.name}" is disabled` : 'was deleted'}`);
+    if ((await this.targets.drivePresent(target)) === false) {
+      const path = (target.settings as { path?: string }).path;
+      if (target.removable) {
+        // An unplugged removable drive is waiting, not failing: the run resumes when the drive is seen again.
+        const message = `${WAITING_FOR_DRIVE} "${target.name}" to be plugged in (${path})`;
+        await repo.update(run.id, { state: RunState.Paused, message });
+        return { run: run.id, state: RunState.Paused, message };
+      }
+      return this.finish(
+        run,
+        RunState.Failed,
+        `the folder ${path} does not hold the drive marker of target "${target.name}": the drive is not mounted there, or it is another drive`,
+      );
+    }
     // Holding the target's lock, every other claim on it is a leftover of a crashed worker.
     await this.db.query(`UPDATE copies SET claimed_by = NULL, claimed_until = NULL WHERE target_id = $1 AND claimed_by IS NOT NULL`, [
       run.targetId,

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { open as openFile, readFile, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@studiovault/audit';
 import { AppError } from '@studiovault/common';
@@ -36,6 +37,8 @@ export interface TargetInput {
   secretAccessKeyFile?: string;
   path?: string;
   rotatesOffsite?: boolean;
+  /** A disk target on a drive that is unplugged at times: away means waiting, not failing. */
+  removable?: boolean;
   lockMode?: LockMode;
   immutable?: boolean;
   enabled?: boolean;
@@ -74,6 +77,18 @@ function requiredChecks(immutable: boolean): string[] {
 export function targetUsable(immutable: boolean, report: PreflightReport): boolean {
   const needed = requiredChecks(immutable);
   return report.checks.filter((c) => needed.includes(c.id)).every((c) => c.status === 'ok');
+}
+
+/** The identity marker StudioVault writes into a disk target's folder when the target is created. */
+export const DRIVE_MARKER = '.studiovault-drive.json';
+
+export interface DriveMarker {
+  format: 'studiovault-drive';
+  version: 1;
+  targetId: string;
+  name: string;
+  uuid: string;
+  createdAt: string;
 }
 
 function hint(accessKeyId: string): string {
@@ -133,6 +148,7 @@ export class TargetsService {
       lockMode: input.lockMode ?? LockMode.Governance,
       immutable,
       rotatesOffsite: input.kind === TargetKind.Disk ? (input.rotatesOffsite ?? false) : false,
+      removable: input.kind === TargetKind.Disk ? (input.removable ?? false) : false,
       enabled: input.enabled ?? true,
     });
     await this.assertNameFree(entity.name);
@@ -141,7 +157,11 @@ export class TargetsService {
     const id = (await this.db.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
     entity.id = id;
     entity.credentialsEncrypted = credentials ? this.credentialsBox().seal(credentials as Record<string, string>, id) : null;
-    if (entity.kind === TargetKind.Disk) await this.prepareDiskFolder(settings.path!, immutable);
+    if (entity.kind === TargetKind.Disk) {
+      await this.prepareDiskFolder(settings.path!, immutable);
+      entity.markerUuid = await this.writeDriveMarker(entity);
+      entity.lastSeenAt = new Date();
+    }
     const test = await this.preflightOf(entity, credentials);
     this.assertUsable(entity, test);
     entity.lastTestAt = new Date();
@@ -195,12 +215,16 @@ export class TargetsService {
       lockMode: merged.lockMode ?? current.lockMode,
       immutable: merged.immutable ?? current.immutable,
       rotatesOffsite: current.kind === TargetKind.Disk ? (merged.rotatesOffsite ?? false) : false,
+      removable: current.kind === TargetKind.Disk ? (merged.removable ?? false) : false,
       enabled: merged.enabled ?? current.enabled,
       settings: settings as Record<string, unknown>,
     });
     if (next.name.toLowerCase() !== current.name.toLowerCase()) await this.assertNameFree(next.name);
-    if (next.kind === TargetKind.Disk && settings.path !== (current.settings as TargetSettings).path)
+    let marker: { markerUuid: string; lastSeenAt: Date } | null = null;
+    if (next.kind === TargetKind.Disk && settings.path !== (current.settings as TargetSettings).path) {
       await this.prepareDiskFolder(settings.path!, next.immutable);
+      marker = { markerUuid: await this.writeDriveMarker(next), lastSeenAt: new Date() };
+    }
     // Renaming or disabling a target changes nothing about the connection: no test (a target that is down disables at once).
     const connectionUnchanged = Object.keys(stripUndefined(input)).every(
       (k) => k === 'name' || (k === 'enabled' && input.enabled === false),
@@ -214,8 +238,10 @@ export class TargetsService {
         lockMode: next.lockMode,
         immutable: next.immutable,
         rotatesOffsite: next.rotatesOffsite,
+        removable: next.removable,
         enabled: next.enabled,
         settings: next.settings as never,
+        ...(marker ?? {}),
         credentialsEncrypted: encrypted,
         ...(test ? { lastTestAt: new Date(), lastTestOk: targetUsable(next.immutable, test), lastTestReport: test } : {}),
       });
@@ -303,6 +329,65 @@ export class TargetsService {
     return t.kind === TargetKind.S3 || t.rotatesOffsite;
   }
 
+  /**
+   * Whether a disk target's drive is there: its folder holds the identity marker written when the
+   * target was created (a mount point without the drive, or another drive, does not). Null: not a
+   * disk target, or one created before markers (its folder's target file is checked by the driver).
+   */
+  async drivePresent(t: OffsiteTargetEntity): Promise<boolean | null> {
+    if (t.kind !== TargetKind.Disk || !t.markerUuid) return null;
+    const path = (t.settings as TargetSettings).path!;
+    try {
+      const m = JSON.parse(await readFile(join(path, DRIVE_MARKER), 'utf8')) as Partial<DriveMarker>;
+      return m.format === 'studiovault-drive' && m.uuid === t.markerUuid;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A disk target created before drive markers: its folder, still holding its target file, gets one now. */
+  async adoptDriveMarker(t: OffsiteTargetEntity): Promise<boolean> {
+    if (t.kind !== TargetKind.Disk || t.markerUuid) return false;
+    const path = (t.settings as TargetSettings).path!;
+    if (!(await stat(join(path, 'studiovault-target.json')).catch(() => null))) return false;
+    const uuid = await this.writeDriveMarker(t);
+    await this.db.getRepository(OffsiteTargetEntity).update(t.id, { markerUuid: uuid, lastSeenAt: new Date() });
+    t.markerUuid = uuid;
+    return true;
+  }
+
+  /** Writes the drive's identity marker durably (temp file, fsync, rename); returns its uuid. */
+  private async writeDriveMarker(t: Pick<OffsiteTargetEntity, 'id' | 'name' | 'settings'>): Promise<string> {
+    const path = (t.settings as TargetSettings).path!;
+    const marker: DriveMarker = {
+      format: 'studiovault-drive',
+      version: 1,
+      targetId: t.id,
+      name: t.name,
+      uuid: randomUUID(),
+      createdAt: new Date().toISOString(),
+    };
+    const tmp = join(path, `${DRIVE_MARKER}.tmp-${process.pid}`);
+    try {
+      const fh = await openFile(tmp, 'w', 0o644);
+      try {
+        await fh.writeFile(`${JSON.stringify(marker, null, 2)}\n`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, join(path, DRIVE_MARKER));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw new AppError(
+        ErrorCode.ValidationFailed,
+        `Cannot write the drive marker into ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        ['path: not writable'],
+      );
+    }
+    return marker.uuid;
+  }
+
   /** Settings safe to show and log. */
   publicSettings(settings: TargetSettings): TargetSettings {
     const { endpoint, region, bucket, prefix, pathStyle, storageClass, accessKeyIdHint, secretAccessKeyFile, path } = settings;
@@ -330,6 +415,7 @@ export class TargetsService {
       secretAccessKeyFile: s.secretAccessKeyFile,
       path: s.path,
       rotatesOffsite: t.rotatesOffsite,
+      removable: t.removable,
       lockMode: t.lockMode,
       immutable: t.immutable,
       enabled: t.enabled,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
@@ -39,6 +40,7 @@ export interface AppConfig {
   /** Unset: pretty when stdout is a terminal, json otherwise (decided where the logger is made). */
   logFormat?: 'json' | 'pretty';
   worker: { concurrency: number };
+  alerts: { checkSeconds: number; publicUrl: string };
 }
 
 /** A configuration problem: one line that names the variable. */
@@ -145,6 +147,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: vars.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     logFormat: vars.LOG_FORMAT as AppConfig['logFormat'],
     worker: { concurrency: vars.STUDIOVAULT_WORKER_CONCURRENCY ?? 2 },
+    alerts: {
+      checkSeconds: vars.STUDIOVAULT_ALERT_CHECK_SECONDS ?? 30,
+      publicUrl: (vars.STUDIOVAULT_PUBLIC_URL ?? `http://${hostname()}:${vars.PORT ?? 3210}`).replace(/\/+$/, ''),
+    },
   };
 }
 

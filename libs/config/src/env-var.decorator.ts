@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-export type EnvGroup = 'server' | 'database' | 'storage' | 'security' | 'setup' | 'logging' | 'jobs';
+export type EnvGroup = 'server' | 'database' | 'storage' | 'security' | 'setup' | 'logging' | 'jobs' | 'alerts';
 
 export interface EnvVarMetadata {
   name: string;

@@ -143,6 +143,28 @@ export class EnvironmentVariables {
   STUDIOVAULT_VOLUME_CHECK_SECONDS?: number;
 
   @EnvVar({
+    group: 'alerts',
+    description:
+      'Seconds between passes of the problem detector (at-risk files, offline volumes, failing targets, drills, drives to reconnect) and of the alert outbox.',
+    defaultText: '30',
+  })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STUDIOVAULT_ALERT_CHECK_SECONDS?: number;
+
+  @EnvVar({
+    group: 'alerts',
+    description:
+      'The portal address people open (e.g. https://nas.studio.lan:3210): alerts link to its pages. Unset: http://<hostname>:<PORT>.',
+  })
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/\S*)?$/, { message: 'STUDIOVAULT_PUBLIC_URL must be an http(s) URL' })
+  STUDIOVAULT_PUBLIC_URL?: string;
+
+  @EnvVar({
     group: 'storage',
     description:
       'Folders the admin may restore into on the server, separated by commas or colons (absolute paths; never a volume, a folder holding one, or a system folder). Restores go only into these or below them.',

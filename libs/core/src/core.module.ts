@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { AlertsModule } from '@studiovault/alerts';
 import { AuditModule } from '@studiovault/audit';
 import { AuthModule } from '@studiovault/auth';
 import { BackupModule } from '@studiovault/backup';
@@ -46,6 +47,8 @@ export function loggerModule(config: AppConfig, stdout: NodeJS.WriteStream = pro
         '*.password',
         '*.token',
         '*.secretAccessKey',
+        '*.smtpUrl',
+        '*.secret',
       ],
       censor: '**redacted**',
     },
@@ -82,8 +85,19 @@ export class CoreModule {
         IngestModule,
         BackupModule,
         RecoveryModule,
+        AlertsModule,
       ],
-      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule, RecoveryModule],
+      exports: [
+        ConfigModule,
+        AuditModule,
+        AuthModule,
+        ProjectsModule,
+        VolumesModule,
+        IngestModule,
+        BackupModule,
+        RecoveryModule,
+        AlertsModule,
+      ],
     };
   }
 }

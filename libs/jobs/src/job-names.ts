@@ -26,6 +26,8 @@ export enum JobName {
   LegalHoldApply = 'legalhold.apply',
   /** The admin confirmed an expiry preview: remove what it listed, re-checking every guard rail. */
   ExpiryApply = 'expiry.apply',
+  /** Detect problems (raise and clear), check removable drives, send due alerts and digests. */
+  AlertsCheck = 'alerts.check',
 }
 
 export interface JobDefinition {
@@ -85,5 +87,14 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   [JobName.RetentionExtend]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 6 * 3600 },
   [JobName.LegalHoldApply]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 6 * 3600 },
   [JobName.ExpiryApply]: { policy: 'singleton', retryLimit: 0, retryDelaySeconds: 60, retryBackoff: false, expireInSeconds: 6 * 3600 },
+  [JobName.AlertsCheck]: {
+    policy: 'stately',
+    retryLimit: 1,
+    retryDelaySeconds: 10,
+    retryBackoff: false,
+    expireInSeconds: 300,
+    // A backstop: the process running jobs also runs a pass every STUDIOVAULT_ALERT_CHECK_SECONDS (30 s).
+    cron: '* * * * *',
+  },
   [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };

@@ -21,7 +21,9 @@ export class TargetsController {
   @ApiOkResponse({ type: [TargetDto] })
   async list(): Promise<TargetDto[]> {
     const [last, maintenance] = await Promise.all([this.backup.lastRuns(), this.targets.withMaintenanceCredentials()]);
-    return (await this.targets.list()).map((t) => TargetDto.from(t, last.get(t.id) ?? null, maintenance.has(t.id)));
+    const targets = await this.targets.list();
+    const drives = await Promise.all(targets.map((t) => this.targets.drivePresent(t)));
+    return targets.map((t, i) => TargetDto.from(t, last.get(t.id) ?? null, maintenance.has(t.id), drives[i]));
   }
 
   @Post()
@@ -33,7 +35,7 @@ export class TargetsController {
   @ApiCreatedResponse({ type: TargetTestedDto })
   async create(@Body() dto: CreateTargetDto): Promise<TargetTestedDto> {
     const { target, test } = await this.targets.create(dto);
-    return { target: TargetDto.from(target, null), test: PreflightReportDto.from(test!) };
+    return { target: TargetDto.from(target, null, false, await this.targets.drivePresent(target)), test: PreflightReportDto.from(test!) };
   }
 
   @Get(':id')
@@ -42,7 +44,12 @@ export class TargetsController {
   @ApiOkResponse({ type: TargetDto })
   async get(@Param('id', uuidPipe) id: string): Promise<TargetDto> {
     const target = await this.targets.get(id);
-    return TargetDto.from(target, (await this.backup.lastRuns()).get(id) ?? null, await this.targets.hasMaintenanceCredentials(id));
+    return TargetDto.from(
+      target,
+      (await this.backup.lastRuns()).get(id) ?? null,
+      await this.targets.hasMaintenanceCredentials(id),
+      await this.targets.drivePresent(target),
+    );
   }
 
   @Patch(':id')

@@ -125,6 +125,16 @@ export class TargetDto {
   @ApiPropertyOptional({ description: 'The secret key file on the server, when one is used' }) secretAccessKeyFile?: string;
   @ApiPropertyOptional({ description: 'Disk target: the folder on the NAS' }) path?: string;
   @ApiProperty({ description: 'Disk target: the drive leaves the building in turns (counts as off-site)' }) rotatesOffsite!: boolean;
+  @ApiProperty({ description: 'Disk target: a drive that is unplugged at times (away = waiting, not failing)' }) removable!: boolean;
+  @ApiProperty({
+    enum: ['present', 'away'],
+    nullable: true,
+    type: String,
+    description: "Disk target: whether its folder holds the drive's identity marker now",
+  })
+  drive!: 'present' | 'away' | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Disk target: when its drive was last found' })
+  lastSeenAt!: string | null;
   @ApiProperty({ enum: LockMode, enumName: 'LockMode' }) lockMode!: LockMode;
   @ApiProperty({ description: 'Uploads are locked (Object Lock) and read back' }) immutable!: boolean;
   @ApiProperty() enabled!: boolean;
@@ -132,7 +142,12 @@ export class TargetDto {
   @ApiProperty({ type: BackupRunDto, nullable: true }) lastRun!: BackupRunDto | null;
   @ApiProperty({ enum: ['ok', 'failing', 'untested'] }) health!: TargetHealth;
 
-  static from(t: OffsiteTargetEntity, lastRun: BackupRunEntity | null, hasMaintenanceCredential = false): TargetDto {
+  static from(
+    t: OffsiteTargetEntity,
+    lastRun: BackupRunEntity | null,
+    hasMaintenanceCredential = false,
+    drivePresent: boolean | null = null,
+  ): TargetDto {
     const s = t.settings as TargetSettings;
     const report = t.lastTestReport as PreflightReport | null;
     const runBad = lastRun && (lastRun.state === RunState.Failed || (lastRun.state === RunState.Completed && lastRun.errorCount > 0));
@@ -157,6 +172,9 @@ export class TargetDto {
       hasMaintenanceCredential,
       secretSource: t.kind !== TargetKind.S3 ? null : s.secretAccessKeyFile ? 'file' : 'stored',
       rotatesOffsite: t.rotatesOffsite,
+      removable: t.removable,
+      drive: drivePresent === null ? null : drivePresent ? 'present' : 'away',
+      lastSeenAt: t.lastSeenAt?.toISOString() ?? null,
       lockMode: t.lockMode,
       immutable: t.immutable,
       enabled: t.enabled,
@@ -223,6 +241,10 @@ export class CreateTargetDto {
   @MaxLength(1000)
   path?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() rotatesOffsite?: boolean;
+  @ApiPropertyOptional({ description: 'Disk target: a drive that is unplugged at times (the rotated USB drive)' })
+  @IsOptional()
+  @IsBoolean()
+  removable?: boolean;
   @ApiPropertyOptional({ enum: LockMode, enumName: 'LockMode' }) @IsOptional() @IsEnum(LockMode) lockMode?: LockMode;
   @ApiPropertyOptional({ description: 'Lock every upload (default: on for S3, off for disk)' })
   @IsOptional()

@@ -37,6 +37,7 @@ interface S3Options {
 interface DiskOptions {
   path: string;
   rotatesOffsite?: boolean;
+  removable?: boolean;
   immutable?: boolean;
   lockMode?: LockMode;
 }
@@ -93,9 +94,13 @@ export function registerTargetsCommands(program: Command): void {
     .argument('<name>', 'a name for the target, e.g. "USB rotation"')
     .requiredOption('--path <dir>', 'an empty folder on the server (where the drive is mounted), e.g. /mnt/usb-backup', option(serverPath))
     .option('--rotates-offsite', 'the drive leaves the building in turns: its copies count as off-site')
+    .option(
+      '--removable',
+      'the drive is unplugged at times: while away its runs wait (not fail), plugged in it catches up; a reminder after 30 days unseen',
+    )
     .option('--immutable', 'lock the uploads (emulated: StudioVault refuses deletes, but anyone holding the drive can delete files)')
     .addOption(lockModeOption())
-    .addHelpText('after', '\nExample:\n  studiovault targets add disk "USB rotation" --path /mnt/usb-backup --rotates-offsite')
+    .addHelpText('after', '\nExample:\n  studiovault targets add disk "USB rotation" --path /mnt/usb-backup --rotates-offsite --removable')
     .action(action<DiskOptions, [string]>(addDisk));
 
   targets.command('list').description('list the off-site targets: where, lock mode, health and last run').action(action(list));
@@ -178,6 +183,7 @@ async function addDisk(ctx: Context, opts: DiskOptions, nameRaw: string): Promis
     name,
     path: opts.path,
     rotatesOffsite: opts.rotatesOffsite ? true : undefined,
+    removable: opts.removable ? true : undefined,
     immutable: opts.immutable ? true : undefined,
     lockMode: opts.lockMode,
   });
@@ -313,7 +319,15 @@ export async function findTarget(api: Api, nameRaw: string): Promise<Target> {
 
 /** "bucket/prefix/ at host", or the folder on the NAS. */
 export function whereOf(t: Target): string {
-  if (t.kind === 'disk') return `${t.path ?? '?'}${t.rotatesOffsite ? ' (rotates off-site)' : ''}`;
+  if (t.kind === 'disk') {
+    const notes = [
+      t.rotatesOffsite ? 'rotates off-site' : '',
+      t.removable ? `removable, ${t.drive === 'away' ? 'unplugged' : 'plugged in'}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    return `${t.path ?? '?'}${notes ? ` (${notes})` : ''}`;
+  }
   let host = t.region ? `s3.${t.region}.amazonaws.com` : 'AWS S3';
   if (t.endpoint) {
     try {

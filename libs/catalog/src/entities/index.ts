@@ -1,3 +1,4 @@
+import { AlertChannelEntity, type AlertChannelKind } from './alert-channel.entity';
 import { ApiTokenEntity } from './api-token.entity';
 import { AssetEntity } from './asset.entity';
 import { AuditEventEntity } from './audit-event.entity';
@@ -5,6 +6,7 @@ import { BackupRunEntity, type BackupRunError } from './backup-run.entity';
 import { CardEntity } from './card.entity';
 import { CopyEntity } from './copy.entity';
 import { OffsiteTargetEntity } from './offsite-target.entity';
+import { ProblemEntity } from './problem.entity';
 import { ProjectEntity } from './project.entity';
 import { RestoreDrillEntity } from './restore-drill.entity';
 import { RetentionPolicyEntity } from './retention-policy.entity';
@@ -14,8 +16,9 @@ import { StorageVolumeEntity } from './storage-volume.entity';
 import { UploadEntity } from './upload.entity';
 import { UserEntity } from './user.entity';
 
-export type { BackupRunError };
+export type { AlertChannelKind, BackupRunError };
 export {
+  AlertChannelEntity,
   ApiTokenEntity,
   AssetEntity,
   AuditEventEntity,
@@ -23,6 +26,7 @@ export {
   CardEntity,
   CopyEntity,
   OffsiteTargetEntity,
+  ProblemEntity,
   ProjectEntity,
   RestoreDrillEntity,
   RetentionPolicyEntity,
@@ -34,6 +38,7 @@ export {
 };
 
 export const CATALOG_ENTITIES = [
+  AlertChannelEntity,
   ApiTokenEntity,
   AssetEntity,
   AuditEventEntity,
@@ -41,6 +46,7 @@ export const CATALOG_ENTITIES = [
   CardEntity,
   CopyEntity,
   OffsiteTargetEntity,
+  ProblemEntity,
   ProjectEntity,
   RestoreDrillEntity,
   RetentionPolicyEntity,

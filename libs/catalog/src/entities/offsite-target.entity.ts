@@ -22,6 +22,12 @@ export class OffsiteTargetEntity {
   @Column({ type: 'boolean' }) immutable!: boolean;
   @Column({ name: 'rotates_offsite', type: 'boolean' }) rotatesOffsite!: boolean;
   @Column({ type: 'boolean' }) enabled!: boolean;
+  /** A disk target on a drive that is unplugged at times (the rotated USB drive): away means waiting, not failing. */
+  @Column({ type: 'boolean', default: false }) removable!: boolean;
+  /** The uuid of the identity marker written into a disk target's folder when it was created. */
+  @Column({ name: 'marker_uuid', type: 'uuid', nullable: true }) markerUuid!: string | null;
+  /** When a disk target's drive was last found plugged in (its marker read back). */
+  @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true }) lastSeenAt!: Date | null;
   @Column({ name: 'last_test_at', type: 'timestamptz', nullable: true }) lastTestAt!: Date | null;
   @Column({ name: 'last_test_ok', type: 'boolean', nullable: true }) lastTestOk!: boolean | null;
   @Column({ name: 'last_test_report', type: 'jsonb', nullable: true }) lastTestReport!: unknown;
