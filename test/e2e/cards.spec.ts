@@ -373,7 +373,7 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
     await page.goto(url(`/projects/${SLUG}`));
     const row = cardRow('A001');
     await waitForAttribute(row, 'data-state', 'at_risk', 30_000);
-    await waitForText(row.getByTestId('verdict'), 'Not safe: 1 file(s) at risk: a copy did not match');
+    await waitForText(row.getByTestId('verdict'), 'Not safe: 1 file(s) at risk: a copy is damaged or missing');
     expect(await textOf(row.getByTestId('card-state'))).toBe('at risk');
     const levels = await row.getByTestId('level-count').evaluateAll((els) => els.map((e) => e.textContent!.replace(/\s+/g, ' ').trim()));
     expect(levels).toEqual(['3 verified', '1 at risk']);
@@ -381,7 +381,7 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
 
     await row.getByTestId('card-link').click();
     await page.waitForURL(`**/cards/${cardA}`);
-    expect(await textOf(page.getByTestId('verdict'))).toBe('Not safe: 1 file(s) at risk: a copy did not match');
+    expect(await textOf(page.getByTestId('verdict'))).toBe('Not safe: 1 file(s) at risk: a copy is damaged or missing');
     const callout = page.getByTestId('risk-callout');
     expect(await textOf(callout)).toContain('1 file at risk');
     expect(await textOf(callout)).toContain(DAMAGED.path);

@@ -1091,8 +1091,11 @@ export interface components {
             deleteRefused?: boolean | null;
             durationSeconds: number | null;
             errorCount: number;
+            /** @description Copy and target problems: any of them fails the drill */
             errors: components["schemas"]["DrillErrorDto"][];
             files: number;
+            /** @description Findings that are not copy problems (an original that cannot be opened): the drill still passes, levels stay */
+            findings: components["schemas"]["DrillErrorDto"][];
             /** Format: date-time */
             finishedAt: string | null;
             /** Format: uuid */
@@ -1115,8 +1118,18 @@ export interface components {
             verdict: string | null;
         };
         DrillErrorDto: {
-            /** @enum {string} */
+            /** @description What a person does about it */
+            advice: string;
+            /**
+             * @description Which check saw it
+             * @enum {string}
+             */
             check: "target" | "restore" | "hash" | "open" | "lock" | "delete-refused";
+            /**
+             * @description What it is: a damaged or missing copy (the file is at risk), or an original that matches its hash but cannot be opened (not a copy problem)
+             * @enum {string}
+             */
+            kind: "damaged_copy" | "missing_copy" | "unreadable_copy" | "unreadable_original" | "lock_not_in_force" | "delete_not_refused" | "target_unreachable";
             message: string;
             path?: string;
         };
