@@ -66,8 +66,10 @@ export const DRILL_ADVICE: Record<DrillFindingKind, string> = {
   unreadable_copy: 'The target could not give the copy back: check the target (studiovault targets), then run the drill again.',
   unreadable_original:
     'Not a copy problem: the restored bytes match the hash taken from the card, so the backup holds exactly what was ingested. The original itself cannot be opened as an image or video; its protection and its card are unchanged. Check the file in the camera maker’s software; ingesting it again gives the same bytes.',
-  lock_not_in_force: 'The off-site copy is no longer locked as the retention policy asks: the file is at risk. Check the bucket’s Object Lock settings.',
-  delete_not_refused: 'The backup key can delete locked versions: the bucket does not enforce Object Lock. Fix the bucket and the key’s rights.',
+  lock_not_in_force:
+    'The off-site copy is no longer locked as the retention policy asks: the file is at risk. Check the bucket’s Object Lock settings.',
+  delete_not_refused:
+    'The backup key can delete locked versions: the bucket does not enforce Object Lock. Fix the bucket and the key’s rights.',
   target_unreachable: 'The off-site target could not be reached: check it (studiovault targets), then run the drill again.',
 };
 
@@ -244,11 +246,10 @@ export class DrillService implements OnApplicationBootstrap {
     for (const [assetId, { reason, copyId, copyState }] of failedAssets) {
       // A damaged or missing off-site copy no longer counts as a copy (the next check will not trust it).
       if (copyId && copyState)
-        await this.db.query(`UPDATE copies SET state = $2, error = $3, updated_at = now() WHERE id = $1::bigint AND target_id IS NOT NULL`, [
-          copyId,
-          copyState,
-          `restore drill: ${reason}`.slice(0, 1000),
-        ]);
+        await this.db.query(
+          `UPDATE copies SET state = $2, error = $3, updated_at = now() WHERE id = $1::bigint AND target_id IS NOT NULL`,
+          [copyId, copyState, `restore drill: ${reason}`.slice(0, 1000)],
+        );
       await this.db.query(
         `UPDATE assets SET protection = 'at_risk', protection_reason = $2, updated_at = now() WHERE id = $1::bigint OR duplicate_of_asset_id = $1::bigint`,
         [assetId, `restore drill: ${reason}`.slice(0, 500)],
@@ -277,7 +278,8 @@ export class DrillService implements OnApplicationBootstrap {
       await this.audit.record('drill.failed', { type: 'restore_drill', id }, { errors: report.errors.length, verdict: report.verdict });
     } else {
       this.log.log(`restore drill passed: ${report.verdict}`);
-      if (report.findings.length) this.log.warn(`restore drill: ${report.findings.length} original(s) cannot be opened (not a copy problem)`);
+      if (report.findings.length)
+        this.log.warn(`restore drill: ${report.findings.length} original(s) cannot be opened (not a copy problem)`);
       await this.audit.record('drill.passed', { type: 'restore_drill', id }, { files: report.files, bytes: report.bytes });
     }
     return { id, state: ok ? 'passed' : 'failed', errors: report.errors.length };
@@ -386,7 +388,14 @@ export class DrillService implements OnApplicationBootstrap {
       // Only restored files are opened, and a restored file matched the card's hash: what cannot be opened
       // was like that on the card. A finding about the original, not an error of the backup.
       if (!check.ok) {
-        report.findings.push(finding('unreadable_original', 'open', `cannot be opened as ${check.kind === 'video' ? 'a video' : 'an image'}: ${check.detail}`, check.path));
+        report.findings.push(
+          finding(
+            'unreadable_original',
+            'open',
+            `cannot be opened as ${check.kind === 'video' ? 'a video' : 'an image'}: ${check.detail}`,
+            check.path,
+          ),
+        );
         unreadable.add(f.asset_id);
       }
     }
