@@ -53,11 +53,13 @@ const api = () => t.http();
 async function card(): Promise<{ verdict: { safe: boolean; reason: string }; levels: Record<string, number> }> {
   return (await api().get(`/api/cards/${cardId}`).set(admin()).expect(200)).body;
 }
-async function fileRows(): Promise<Record<string, { protection: string; protectionReason: string | null }>> {
-  const items: { relativePath: string; protection: string; protectionReason: string | null }[] = (
+async function fileRows(): Promise<Record<string, { protection: string; protectionReason: string | null; openFinding: string | null }>> {
+  const items: { relativePath: string; protection: string; protectionReason: string | null; openFinding: string | null }[] = (
     await api().get(`/api/cards/${cardId}/files`).set(admin()).expect(200)
   ).body.items;
-  return Object.fromEntries(items.map((i) => [i.relativePath, { protection: i.protection, protectionReason: i.protectionReason }]));
+  return Object.fromEntries(
+    items.map((i) => [i.relativePath, { protection: i.protection, protectionReason: i.protectionReason, openFinding: i.openFinding }]),
+  );
 }
 async function drill() {
   const { id } = (await api().post('/api/drills').set(admin()).expect(200)).body;
@@ -163,8 +165,10 @@ describe('restore drill findings', () => {
     expect(c.verdict.safe).toBe(true);
     expect(c.levels.at_risk).toBe(0);
     const rows = await fileRows();
-    expect(rows['DCIM/IMG_0002.CR3']).toEqual({ protection: 'offsite', protectionReason: null });
-    expect(rows['DCIM/DSC_0003.NEF']).toEqual({ protection: 'offsite', protectionReason: null });
+    // The card page shows what the opener said by the file, apart from its level.
+    expect(rows['DCIM/IMG_0002.CR3']).toEqual({ protection: 'offsite', protectionReason: null, openFinding: opened.detail });
+    expect(rows['DCIM/DSC_0003.NEF']).toEqual({ protection: 'offsite', protectionReason: null, openFinding: expect.any(String) });
+    expect(rows['DCIM/IMG_0001.JPG']).toEqual({ protection: 'offsite', protectionReason: null, openFinding: null });
     const states = await db.query(`SELECT DISTINCT state FROM copies WHERE target_id = $1`, [targetId]);
     expect(states).toEqual([{ state: 'uploaded' }]);
 
@@ -225,10 +229,12 @@ describe('restore drill findings', () => {
     expect(rows['DCIM/IMG_0004.JPG']).toEqual({
       protection: 'at_risk',
       protectionReason: expect.stringMatching(/^restore drill: damaged copy: /),
+      openFinding: null,
     });
     expect(rows['DCIM/IMG_0005.JPG']).toEqual({
       protection: 'at_risk',
       protectionReason: expect.stringMatching(/^restore drill: missing copy: /),
+      openFinding: null,
     });
     expect(rows['DCIM/IMG_0002.CR3'].protection).toBe('offsite');
     expect(rows['DCIM/IMG_0001.JPG'].protection).toBe('offsite');

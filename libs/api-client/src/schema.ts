@@ -989,6 +989,8 @@ export interface components {
             captureTime: string | null;
             copies: components["schemas"]["CopyDto"][];
             id: string;
+            /** @description A restore drill could not open the original (its bytes match the card): what the opener said. Not a copy problem; the level is unchanged */
+            openFinding: string | null;
             protection: components["schemas"]["ProtectionLevel"];
             protectionReason: string | null;
             relativePath: string;

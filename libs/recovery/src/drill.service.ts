@@ -296,7 +296,13 @@ export class DrillService implements OnApplicationBootstrap {
     const [t] = await this.db.query(
       `SELECT id, name FROM offsite_targets WHERE enabled ORDER BY (kind = 's3') DESC, immutable DESC, created_at LIMIT 1`,
     );
-    if (!t) throw new Error('no off-site target to drill');
+    if (!t) {
+      report.errors.push({
+        ...finding('target_unreachable', 'target', 'no off-site target to drill'),
+        advice: 'Add an off-site target (studiovault targets add), let a backup run, then run the drill again.',
+      });
+      return;
+    }
     report.target = { id: t.id, name: t.name };
     await this.db.query(`UPDATE restore_drills SET target_id = $2 WHERE id = $1`, [id, t.id]);
     const target = await this.targets.get(t.id);
@@ -387,6 +393,11 @@ export class DrillService implements OnApplicationBootstrap {
       report.opened.push(check);
       // Only restored files are opened, and a restored file matched the card's hash: what cannot be opened
       // was like that on the card. A finding about the original, not an error of the backup.
+      await this.db.query(
+        `UPDATE assets SET open_finding = $2, open_finding_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END
+          WHERE id = $1::bigint OR duplicate_of_asset_id = $1::bigint`,
+        [f.asset_id, check.ok ? null : check.detail.slice(0, 1000)],
+      );
       if (!check.ok) {
         report.findings.push(
           finding(

@@ -174,7 +174,7 @@ const KIND_LABELS: Record<string, string> = {
   unreadable_original: 'original cannot be opened',
   lock_not_in_force: 'lock not in force',
   delete_not_refused: 'delete not refused',
-  target_unreachable: 'target unreachable',
+  target_unreachable: 'target',
 };
 
 /** What to do, once per kind of finding shown. */

@@ -43,7 +43,7 @@ export const DRILL_KIND_LABELS: Record<DrillError['kind'], string> = {
   unreadable_original: 'original cannot be opened',
   lock_not_in_force: 'lock not in force',
   delete_not_refused: 'delete not refused',
-  target_unreachable: 'target unreachable',
+  target_unreachable: 'target',
 };
 
 /** The advice of each kind of finding, once per kind (the server's words). */

@@ -22,6 +22,9 @@ export class AssetEntity {
   @Column({ type: 'char', length: 64, nullable: true }) sha256!: string | null;
   @Column({ type: 'varchar', length: 16 }) protection!: ProtectionLevel;
   @Column({ name: 'protection_reason', type: 'text', nullable: true }) protectionReason!: string | null;
+  /** The last drill could not open the original (its bytes match the card's hash): what the opener said. Not a level. */
+  @Column({ name: 'open_finding', type: 'text', nullable: true }) openFinding!: string | null;
+  @Column({ name: 'open_finding_at', type: 'timestamptz', nullable: true }) openFindingAt!: Date | null;
   @Column({ name: 'duplicate_of_asset_id', type: 'bigint', nullable: true }) duplicateOfAssetId!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
