@@ -385,6 +385,10 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
     const callout = page.getByTestId('risk-callout');
     expect(await textOf(callout)).toContain('1 file at risk');
     expect(await textOf(callout)).toContain(DAMAGED.path);
+    // Damaged or missing copies: repair from a good copy (not "ingest again").
+    expect(await textOf(callout)).toContain('A copy is damaged (its bytes differ from the hash taken from the card) or missing');
+    expect(await textOf(callout)).toContain('repaired from a good copy');
+    expect(await textOf(callout)).not.toMatch(/ingest it again/i);
 
     const bad = fileRow(DAMAGED.path);
     expect(await bad.getAttribute('data-protection')).toBe('at_risk');
