@@ -8,6 +8,7 @@ import { LoginFailures1795740000000 } from './1795740000000-LoginFailures';
 import { PasswordReset1795740000001 } from './1795740000001-PasswordReset';
 import { FileNames1795770000000 } from './1795770000000-FileNames';
 import { VolumeIdentity1795780000000 } from './1795780000000-VolumeIdentity';
+import { OpenFinding1795800000000 } from './1795800000000-OpenFinding';
 import { Alerts1795810000000 } from './1795810000000-Alerts';
 
 /** Every migration, in order. The schema changes only through these. */
@@ -22,5 +23,6 @@ export const MIGRATIONS = [
   PasswordReset1795740000001,
   FileNames1795770000000,
   VolumeIdentity1795780000000,
+  OpenFinding1795800000000,
   Alerts1795810000000,
 ];

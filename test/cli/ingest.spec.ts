@@ -343,7 +343,7 @@ describe('studiovault ingest', () => {
       const run = await cli(['ingest', card, '--project', PROJECT], { STUDIOVAULT_SERVER: proxy.url, STUDIOVAULT_TOKEN: t.admin });
       proxy.beforeForward = undefined;
       expect(run.code).toBe(1);
-      expect(lastLine(run.stdout)).toBe('NOT SAFE: 1 file(s) at risk: a copy did not match');
+      expect(lastLine(run.stdout)).toBe('NOT SAFE: 1 file(s) at risk: a copy is damaged or missing');
       expect(run.stdout).toContain('Verified on two devices: 1 of 2 file(s)');
       expect(run.stdout).toMatch(
         /^Not verified:\n {2}DCIM\/IMG_0001\.CR3: at risk \(mirror copy does not match: .*\)\n {4}mirror copy mismatch: expected xxh64 ([0-9a-f]{16}) \(card\), observed xxh64 ([0-9a-f]{16})/m,

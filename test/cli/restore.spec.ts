@@ -591,11 +591,21 @@ describe('studiovault drill', () => {
     const run = await cli(['drill', 'run', '--wait']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^Restore drill [0-9a-f-]{36}: failed in \d+:\d\d, from "USB"\n/);
-    expect(run.stdout).toContain(`  errors:\n    hash: ${PROJECT}/${victim}: `);
+    expect(run.stdout).toContain(`  errors:\n    damaged copy: ${PROJECT}/${victim}: the off-site copy on "USB" is damaged: `);
+    expect(run.stdout).toContain(
+      '    what to do (damaged copy): The off-site copy differs from the hash taken from the card: the file is at risk.',
+    );
+    expect(run.stdout).not.toContain('original cannot be opened');
     expect(lastLine(run.stdout)).toMatch(new RegExp(`^DRILL FAILED: 1 error\\(s\\): ${PROJECT}/${victim}: `));
 
     const [latest] = json<DrillDoc[]>(await cli(['drill', 'list', '--json']));
-    expect(latest).toMatchObject({ state: 'failed', files: 4, errorCount: 1, errors: [expect.objectContaining({ check: 'hash' })] });
+    expect(latest).toMatchObject({
+      state: 'failed',
+      files: 4,
+      errorCount: 1,
+      errors: [expect.objectContaining({ check: 'hash', kind: 'damaged_copy' })],
+      findings: [],
+    });
   });
 });
 

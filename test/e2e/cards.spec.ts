@@ -375,7 +375,7 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
     await page.goto(url(`/projects/${SLUG}`));
     const row = cardRow('A001');
     await waitForAttribute(row, 'data-state', 'at_risk', 30_000);
-    await waitForText(row.getByTestId('verdict'), 'Not safe: 1 file(s) at risk: a copy did not match');
+    await waitForText(row.getByTestId('verdict'), 'Not safe: 1 file(s) at risk: a copy is damaged or missing');
     expect(await textOf(row.getByTestId('card-state'))).toBe('at risk');
     const levels = await row.getByTestId('level-count').evaluateAll((els) => els.map((e) => e.textContent!.replace(/\s+/g, ' ').trim()));
     expect(levels).toEqual(['3 verified', '1 at risk']);
@@ -383,10 +383,14 @@ describe('cards in the web portal (built SPA, real API with its worker, Chromium
 
     await row.getByTestId('card-link').click();
     await page.waitForURL(`**/cards/${cardA}`);
-    expect(await textOf(page.getByTestId('verdict'))).toBe('Not safe: 1 file(s) at risk: a copy did not match');
+    expect(await textOf(page.getByTestId('verdict'))).toBe('Not safe: 1 file(s) at risk: a copy is damaged or missing');
     const callout = page.getByTestId('risk-callout');
     expect(await textOf(callout)).toContain('1 file at risk');
     expect(await textOf(callout)).toContain(DAMAGED.path);
+    // Damaged or missing copies: repair from a good copy (not "ingest again").
+    expect(await textOf(callout)).toContain('A copy is damaged (its bytes differ from the hash taken from the card) or missing');
+    expect(await textOf(callout)).toContain('repaired from a good copy');
+    expect(await textOf(callout)).not.toMatch(/ingest it again/i);
 
     const bad = fileRow(DAMAGED.path);
     expect(await bad.getAttribute('data-protection')).toBe('at_risk');

@@ -485,8 +485,10 @@ describe('restore drills, restores and retention in the web portal (built SPA, r
     const errors = verdict.getByTestId('drill-error');
     expect(await errors.count()).toBe(1);
     expect(await errors.first().getAttribute('data-check')).toBe('hash');
+    expect(await errors.first().getAttribute('data-kind')).toBe('damaged_copy');
+    expect(await textOf(report.getByTestId('drill-error-advice'))).toContain('damaged copy: The off-site copy differs from the hash');
     expect(await textOf(errors.first().getByTestId('drill-error-message'))).toMatch(
-      /^content does not match the catalog: got 120000 bytes, sha256 [0-9a-f]{64}; expected 120000 bytes, sha256 [0-9a-f]{64}$/,
+      /^the off-site copy on "[^"]+" is damaged: content does not match the catalog: got 120000 bytes, sha256 [0-9a-f]{64}; expected 120000 bytes, sha256 [0-9a-f]{64}$/,
     );
     expect(await textOf(errors.first().getByTestId('drill-error-path'))).toBe(path);
     // The two files that are fine were still restored, verified and opened.

@@ -227,7 +227,13 @@ describe('restore, restore drills, retention and expiry', () => {
       const d = await drill();
       expect(d.state).toBe('failed');
       expect(d.errors).toEqual([
-        { path: 'O001/DCIM/OLD_0001.JPG', check: 'lock', message: expect.stringMatching(/no retention in force/) },
+        {
+          path: 'O001/DCIM/OLD_0001.JPG',
+          check: 'lock',
+          kind: 'lock_not_in_force',
+          message: expect.stringMatching(/no retention in force/),
+          advice: expect.any(String),
+        },
       ]);
       expect(d.verdict).toMatch(/^1 error\(s\): O001\/DCIM\/OLD_0001.JPG: no retention in force/);
       expect((await levels(cardOld)).at_risk).toBe(1);
@@ -258,7 +264,13 @@ describe('restore, restore drills, retention and expiry', () => {
       expect(d.state).toBe('failed');
       const hashErrors = d.errors.filter((e: { check: string }) => e.check === 'hash');
       expect(hashErrors).toEqual([
-        { path: 'gina-hal/A001/DCIM/100NIKON/DSC_0003.JPG', check: 'hash', message: expect.stringMatching(/does not match the catalog/) },
+        {
+          path: 'gina-hal/A001/DCIM/100NIKON/DSC_0003.JPG',
+          check: 'hash',
+          kind: 'damaged_copy',
+          message: expect.stringMatching(/damaged: content does not match the catalog/),
+          advice: expect.stringMatching(/Repair it from a good copy/),
+        },
       ]);
       await api().patch(`/api/targets/${target.id}`).set(admin()).send({ enabled: false }).expect(200);
       await api().patch(`/api/targets/${s3Target}`).set(admin()).send({ enabled: true }).expect(200);

@@ -25,6 +25,7 @@ import { TokensController } from './controllers/tokens.controller';
 import { UsersController } from './controllers/users.controller';
 import { VolumesController } from './controllers/volumes.controller';
 import { ErrorFilter } from './errors/error.filter';
+import { HealthService } from './ops/health.service';
 import { MetricsService } from './ops/metrics.service';
 import { RequestContextMiddleware } from './ops/request-context.middleware';
 
@@ -55,6 +56,7 @@ export class AppModule implements NestModule {
         MetricsController,
       ],
       providers: [
+        HealthService,
         MetricsService,
         PasswordStrategy,
         ApiTokenStrategy,

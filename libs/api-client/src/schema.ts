@@ -460,7 +460,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the process and its database */
+        /** Readiness: the database, each volume, the job queue */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -1224,6 +1224,8 @@ export interface components {
             captureTime: string | null;
             copies: components["schemas"]["CopyDto"][];
             id: string;
+            /** @description A restore drill could not open the original (its bytes match the card): what the opener said. Not a copy problem; the level is unchanged */
+            openFinding: string | null;
             protection: components["schemas"]["ProtectionLevel"];
             protectionReason: string | null;
             relativePath: string;
@@ -1365,8 +1367,11 @@ export interface components {
             deleteRefused?: boolean | null;
             durationSeconds: number | null;
             errorCount: number;
+            /** @description Copy and target problems: any of them fails the drill */
             errors: components["schemas"]["DrillErrorDto"][];
             files: number;
+            /** @description Findings that are not copy problems (an original that cannot be opened): the drill still passes, levels stay */
+            findings: components["schemas"]["DrillErrorDto"][];
             /** Format: date-time */
             finishedAt: string | null;
             /** Format: uuid */
@@ -1389,8 +1394,18 @@ export interface components {
             verdict: string | null;
         };
         DrillErrorDto: {
-            /** @enum {string} */
+            /** @description What a person does about it */
+            advice: string;
+            /**
+             * @description Which check saw it
+             * @enum {string}
+             */
             check: "target" | "restore" | "hash" | "open" | "lock" | "delete-refused";
+            /**
+             * @description What it is: a damaged or missing copy (the file is at risk), or an original that matches its hash but cannot be opened (not a copy problem)
+             * @enum {string}
+             */
+            kind: "damaged_copy" | "missing_copy" | "unreadable_copy" | "unreadable_original" | "lock_not_in_force" | "delete_not_refused" | "target_unreachable";
             message: string;
             path?: string;
         };
@@ -1464,6 +1479,54 @@ export interface components {
         FilesBytesDto: {
             bytes: number;
             files: number;
+        };
+        HealthDatabaseDto: {
+            message?: string;
+            /** @enum {string} */
+            status: "up" | "down";
+        };
+        HealthDto: {
+            /** Format: date-time */
+            checkedAt: string;
+            database: components["schemas"]["HealthDatabaseDto"];
+            jobs: components["schemas"]["HealthJobsDto"];
+            /** @description What needs a person, one sentence each */
+            problems: string[];
+            /**
+             * @description ok; degraded (HTTP 200): serving, but a volume is offline or full, or the job queue is away; error (HTTP 503): the database is down
+             * @enum {string}
+             */
+            status: "ok" | "degraded" | "error";
+            volumes: components["schemas"]["HealthVolumeDto"][];
+        };
+        HealthJobsDto: {
+            message?: string;
+            /** @description Age of the oldest of them, in seconds */
+            oldestQueuedSeconds: number | null;
+            /** @description Jobs due now and not yet taken by a worker */
+            queued: number | null;
+            /** @description The queue tables answered */
+            reachable: boolean;
+            /**
+             * @description worker: jobs run in this process
+             * @enum {string|null}
+             */
+            role: "producer" | "worker" | null;
+            /** @description This process has started its job queue */
+            started: boolean;
+        };
+        HealthVolumeDto: {
+            freeBytes: number | null;
+            /** @description Why it is offline (marker missing, root missing, device changed) */
+            reason: string | null;
+            /** @enum {string} */
+            role: "primary" | "mirror";
+            /**
+             * @description Checked now: identity marker, device, free space
+             * @enum {string}
+             */
+            state: "online" | "offline" | "full";
+            totalBytes: number | null;
         };
         LastTestDto: {
             /** Format: date-time */
@@ -3586,66 +3649,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The Health Check is successful */
+            /** @description ok, or degraded (a volume offline or full, the job queue away) with the details */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "responseTime": 12,
-                         *         "status": "up"
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                        /** @example {} */
-                        error?: {
-                            [key: string]: {
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "responseTime": 12,
-                         *         "status": "up"
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example ok
-                         * @enum {string}
-                         */
-                        status?: "ok" | "degraded";
-                    };
+                    "application/json": components["schemas"]["HealthDto"];
                 };
             };
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
@@ -3657,79 +3667,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDto"];
                 };
             };
-            /** @description The Health Check is not successful */
+            /** @description The database is down */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "responseTime": 12,
-                         *         "status": "up"
-                         *       },
-                         *       "redis": {
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005,
-                         *         "status": "down"
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                        /**
-                         * @example {
-                         *       "redis": {
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005,
-                         *         "status": "down"
-                         *       }
-                         *     }
-                         */
-                        error?: {
-                            [key: string]: {
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "responseTime": 12,
-                         *         "status": "up"
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example error
-                         * @enum {string}
-                         */
-                        status?: "error" | "shutting_down";
-                    };
+                    "application/json": components["schemas"]["HealthDto"];
                 };
             };
         };

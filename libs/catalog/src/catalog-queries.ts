@@ -67,6 +67,8 @@ export interface CardFileRow {
   protection: ProtectionLevel;
   /** Why the level is what it is (at risk: which copy and both hashes). */
   protectionReason: string | null;
+  /** The original cannot be opened (a drill's finding, not a copy problem): what the opener said. */
+  openFinding: string | null;
   xxh64: string | null;
   sha256: string | null;
   captureTime: Date | null;
@@ -138,7 +140,7 @@ export class CatalogQueries {
     // ORDER BY and the keyset compare name a.id (bigint): a bare `id` in ORDER BY would pick
     // the output column id::text and order "10" before "9".
     const columns = `a.id::text AS id, a.relative_path, a.relative_path_nfc, a.version, a.size::text AS size,
-      a.protection, a.protection_reason, a.xxh64, a.sha256, a.capture_time, a.name_warnings`;
+      a.protection, a.protection_reason, a.open_finding, a.xxh64, a.sha256, a.capture_time, a.name_warnings`;
     // "not verified": below verified, or at risk (fail-closed: an unknown level counts)
     const only = filter.notVerified ? `AND a.protection NOT IN ('verified', 'offsite', 'immutable', 'drilled')` : '';
     // limit + 1 rows tell whether another page exists without a second query.
@@ -286,6 +288,7 @@ interface RawCardFile {
   size: string;
   protection: ProtectionLevel;
   protection_reason: string | null;
+  open_finding: string | null;
   xxh64: string | null;
   sha256: string | null;
   capture_time: Date | null;
@@ -322,6 +325,7 @@ function toCardFileRow(r: RawCardFile): CardFileRow {
     size: r.size,
     protection: r.protection,
     protectionReason: r.protection_reason,
+    openFinding: r.open_finding,
     xxh64: r.xxh64,
     sha256: r.sha256,
     captureTime: r.capture_time,

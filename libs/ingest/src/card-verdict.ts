@@ -33,7 +33,7 @@ export function cardVerdict(v: VerdictInput): CardVerdict {
   const verified = LOCAL_OK.reduce((a, l) => a + count(l), 0);
   if (total === 0) return { safe: false, reason: 'no files recorded for this card yet' };
   if (count(ProtectionLevel.AtRisk) > 0)
-    return { safe: false, reason: `${count(ProtectionLevel.AtRisk)} file(s) at risk: a copy did not match` };
+    return { safe: false, reason: `${count(ProtectionLevel.AtRisk)} file(s) at risk: a copy is damaged or missing` };
   // A copy on an offline volume is not a copy: no card is safe while a volume is offline.
   const [offline] = v.offlineVolumes ?? [];
   if (offline) {

@@ -15,6 +15,16 @@ export interface JobQueueOptions {
   definitions?: Partial<Record<JobName, Partial<(typeof JOB_DEFINITIONS)[JobName]>>>;
 }
 
+export interface JobQueueStatus {
+  started: boolean;
+  role: 'producer' | 'worker' | null;
+  reachable: boolean;
+  /** Jobs due now and not yet taken by a worker. */
+  queued: number | null;
+  oldestQueuedSeconds: number | null;
+  message?: string;
+}
+
 export type JobHandler = (data: unknown, meta: { id: string; retryCount: number }) => Promise<unknown>;
 
 /**
@@ -166,6 +176,42 @@ export class JobQueue implements OnApplicationShutdown {
 
   private wake(name: JobName): void {
     for (const wake of [...(this.sleepers.get(name) ?? [])]) wake();
+  }
+
+  /**
+   * For health checks: started (and as what), its tables reachable, and the jobs waiting to run
+   * now (not those scheduled later) with the age of the oldest. Never throws.
+   */
+  async status(): Promise<JobQueueStatus> {
+    const boss = this.boss;
+    const started = Boolean(boss) && !this.stopping;
+    if (!boss || !started)
+      return { started: false, role: null, reachable: false, queued: null, oldestQueuedSeconds: null, message: 'not started' };
+    try {
+      const schema = this.options.schema ?? 'pgboss';
+      const { rows } = await boss.getDb().executeSql(
+        `SELECT count(*)::int AS queued, extract(epoch FROM now() - min(start_after))::float8 AS oldest
+             FROM "${schema.replace(/"/g, '""')}".job WHERE state IN ('created','retry') AND start_after <= now()`,
+        [],
+      );
+      const oldest = rows[0]?.oldest;
+      return {
+        started: true,
+        role: this.role ?? null,
+        reachable: true,
+        queued: rows[0]?.queued ?? 0,
+        oldestQueuedSeconds: oldest === null || oldest === undefined ? null : Math.max(0, Math.round(Number(oldest))),
+      };
+    } catch (err) {
+      return {
+        started: true,
+        role: this.role ?? null,
+        reachable: false,
+        queued: null,
+        oldestQueuedSeconds: null,
+        message: (err as Error).message,
+      };
+    }
   }
 
   async getJob(name: JobName, id: string) {

@@ -10,7 +10,7 @@ import { SettingEntity } from '@studiovault/catalog';
 import { AppConfig, CONFIG } from '@studiovault/config';
 import { ErrorCode } from '@studiovault/contracts';
 import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
-import { isTargetError, retentionInForce, type OffsiteTarget } from '@studiovault/offsite';
+import { isNotFound, isTargetError, retentionInForce, type OffsiteTarget } from '@studiovault/offsite';
 import { openLikeAPerson, openableKind, type OpenCheck } from './file-checks';
 import { RestoreWriter, type WriteOutcome } from './restore-writer';
 import { restorePath } from './restore.service';
@@ -29,10 +29,52 @@ export interface DrillSettings {
 
 export const DEFAULT_DRILL_SETTINGS: DrillSettings = { schedule: '0 3 1 * *', timezone: 'UTC', sampleSize: 20, openSize: 10 };
 
+/**
+ * What a drill found, by what it means for the studio (not only which check saw it):
+ * - `damaged_copy`: the copy's bytes differ from the hash taken from the card: the file is at risk;
+ *   repair it from a good copy.
+ * - `missing_copy`: the copy is gone from the target: the file is at risk until it is uploaded again.
+ * - `unreadable_copy`: the copy could not be read for another reason (the target answered with an error).
+ * - `unreadable_original`: the bytes restored match the card's hash, but the file cannot be opened as an
+ *   image or video: the original itself was like that. Not a copy problem: levels and verdicts stay.
+ * - `lock_not_in_force`, `delete_not_refused`, `target_unreachable`: the target's promises.
+ */
+export type DrillFindingKind =
+  | 'damaged_copy'
+  | 'missing_copy'
+  | 'unreadable_copy'
+  | 'unreadable_original'
+  | 'lock_not_in_force'
+  | 'delete_not_refused'
+  | 'target_unreachable';
+
 export interface DrillError {
   path?: string;
   check: 'target' | 'restore' | 'hash' | 'open' | 'lock' | 'delete-refused';
+  kind: DrillFindingKind;
   message: string;
+  /** What a person does about it. */
+  advice: string;
+}
+
+/** The advice for each kind of finding, in a studio's words (the CLI and the portal show it as given). */
+export const DRILL_ADVICE: Record<DrillFindingKind, string> = {
+  damaged_copy:
+    'The off-site copy differs from the hash taken from the card: the file is at risk. Repair it from a good copy (a verified local copy, or the card while it is not formatted); the damaged copy no longer counts as a copy.',
+  missing_copy:
+    'The off-site copy is gone from the target: the file is at risk until it is copied there again from a good copy (a verified local copy); the missing copy no longer counts as a copy.',
+  unreadable_copy: 'The target could not give the copy back: check the target (studiovault targets), then run the drill again.',
+  unreadable_original:
+    'Not a copy problem: the restored bytes match the hash taken from the card, so the backup holds exactly what was ingested. The original itself cannot be opened as an image or video; its protection and its card are unchanged. Check the file in the camera maker’s software; ingesting it again gives the same bytes.',
+  lock_not_in_force:
+    'The off-site copy is no longer locked as the retention policy asks: the file is at risk. Check the bucket’s Object Lock settings.',
+  delete_not_refused:
+    'The backup key can delete locked versions: the bucket does not enforce Object Lock. Fix the bucket and the key’s rights.',
+  target_unreachable: 'The off-site target could not be reached: check it (studiovault targets), then run the drill again.',
+};
+
+function finding(kind: DrillFindingKind, check: DrillError['check'], message: string, path?: string): DrillError {
+  return { ...(path !== undefined ? { path } : {}), check, kind, message, advice: DRILL_ADVICE[kind] };
 }
 
 export interface DrillReport {
@@ -47,11 +89,14 @@ export interface DrillReport {
   locksChecked: number;
   deleteRefused: boolean | null;
   errors: DrillError[];
+  /** Findings that are not copy problems (originals that cannot be opened): the drill still passes. */
+  findings: DrillError[];
   verdict: string;
 }
 
 interface DrillFile {
   asset_id: string;
+  copy_id: string;
   card_label: string;
   relative_path: string;
   version: number;
@@ -155,45 +200,61 @@ export class DrillService implements OnApplicationBootstrap {
       locksChecked: 0,
       deleteRefused: null,
       errors: [],
+      findings: [],
       verdict: '',
     };
     const dir = await mkdtemp(join(this.config.dataDir.startsWith('/') ? this.config.dataDir : '/tmp', 'drill-')).catch(() =>
       mkdtemp('/tmp/studiovault-drill-'),
     );
     const passed: string[] = [];
-    const failedAssets = new Map<string, string>();
+    const failedAssets = new Map<string, { reason: string; copyId: string | null; copyState: 'mismatch' | 'missing' | null }>();
     try {
       await this.drill(id, report, dir, passed, failedAssets);
     } catch (err) {
-      report.errors.push({ check: 'target', message: (err as Error).message });
+      report.errors.push(finding('target_unreachable', 'target', (err as Error).message));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
     report.durationSeconds = Math.round((Date.now() - started) / 100) / 10;
     const ok = report.errors.length === 0 && report.files > 0;
+    const originals = report.findings.length
+      ? ` ${report.findings.length} original(s) cannot be opened (not a copy problem: the restored bytes match the card's hash): ${report.findings
+          .slice(0, 3)
+          .map((f) => `${f.path}: ${f.message}`)
+          .join('; ')}${report.findings.length > 3 ? '; …' : ''}.`
+      : '';
     report.verdict = ok
       ? `Zero errors: ${report.files} file(s), ${fmtBytes(report.bytes)} restored from "${report.target?.name}" and verified in ${report.restoreSeconds} s; ${report.opened.length} opened` +
         (report.locksChecked ? `, ${report.locksChecked} lock(s) in force` : ', no locks on this target') +
-        (report.deleteRefused ? ', the backup key cannot delete a locked version.' : '.')
+        (report.deleteRefused ? ', the backup key cannot delete a locked version.' : '.') +
+        originals
       : report.files === 0 && report.errors.length === 0
         ? 'Nothing to drill: no file has an off-site copy yet.'
         : `${report.errors.length} error(s): ${report.errors
             .slice(0, 3)
             .map((e) => `${e.path ? `${e.path}: ` : ''}${e.message}`)
-            .join('; ')}${report.errors.length > 3 ? '; …' : ''}`;
+            .join('; ')}${report.errors.length > 3 ? '; …' : ''}${originals}`;
 
     // Levels follow the proof: drilled files rise to "drilled"; a failed file is at risk with the reason.
+    // An original that cannot be opened keeps its level (its copies are proven identical to the card).
     if (passed.length)
       await this.db.query(
         `UPDATE assets SET protection = 'drilled', drilled_at = now(), protection_reason = NULL, updated_at = now()
           WHERE (id = ANY($1::bigint[]) OR duplicate_of_asset_id = ANY($1::bigint[])) AND protection IN ('immutable','drilled')`,
         [passed],
       );
-    for (const [assetId, reason] of failedAssets)
+    for (const [assetId, { reason, copyId, copyState }] of failedAssets) {
+      // A damaged or missing off-site copy no longer counts as a copy (the next check will not trust it).
+      if (copyId && copyState)
+        await this.db.query(
+          `UPDATE copies SET state = $2, error = $3, updated_at = now() WHERE id = $1::bigint AND target_id IS NOT NULL`,
+          [copyId, copyState, `restore drill: ${reason}`.slice(0, 1000)],
+        );
       await this.db.query(
         `UPDATE assets SET protection = 'at_risk', protection_reason = $2, updated_at = now() WHERE id = $1::bigint OR duplicate_of_asset_id = $1::bigint`,
         [assetId, `restore drill: ${reason}`.slice(0, 500)],
       );
+    }
     await this.db.query(
       `UPDATE restore_drills SET state = $2, finished_at = now(), files = $3, bytes = $4, error_count = $5, errors = $6::jsonb,
               report = $7::jsonb, restore_seconds = $8, message = $9, target_id = $10, updated_at = now()
@@ -217,17 +278,31 @@ export class DrillService implements OnApplicationBootstrap {
       await this.audit.record('drill.failed', { type: 'restore_drill', id }, { errors: report.errors.length, verdict: report.verdict });
     } else {
       this.log.log(`restore drill passed: ${report.verdict}`);
+      if (report.findings.length)
+        this.log.warn(`restore drill: ${report.findings.length} original(s) cannot be opened (not a copy problem)`);
       await this.audit.record('drill.passed', { type: 'restore_drill', id }, { files: report.files, bytes: report.bytes });
     }
     return { id, state: ok ? 'passed' : 'failed', errors: report.errors.length };
   }
 
-  private async drill(id: string, report: DrillReport, dir: string, passed: string[], failed: Map<string, string>): Promise<void> {
+  private async drill(
+    id: string,
+    report: DrillReport,
+    dir: string,
+    passed: string[],
+    failed: Map<string, { reason: string; copyId: string | null; copyState: 'mismatch' | 'missing' | null }>,
+  ): Promise<void> {
     const settings = await this.settings();
     const [t] = await this.db.query(
       `SELECT id, name FROM offsite_targets WHERE enabled ORDER BY (kind = 's3') DESC, immutable DESC, created_at LIMIT 1`,
     );
-    if (!t) throw new Error('no off-site target to drill');
+    if (!t) {
+      report.errors.push({
+        ...finding('target_unreachable', 'target', 'no off-site target to drill'),
+        advice: 'Add an off-site target (studiovault targets add), let a backup run, then run the drill again.',
+      });
+      return;
+    }
     report.target = { id: t.id, name: t.name };
     await this.db.query(`UPDATE restore_drills SET target_id = $2 WHERE id = $1`, [id, t.id]);
     const target = await this.targets.get(t.id);
@@ -238,12 +313,12 @@ export class DrillService implements OnApplicationBootstrap {
         throw new Error(`target "${t.name}" is unreachable: ${(err as Error).message}`);
       });
     } catch (err) {
-      report.errors.push({ check: 'target', message: (err as Error).message });
+      report.errors.push(finding('target_unreachable', 'target', (err as Error).message));
       return;
     }
 
     const select = `SELECT a.id::text AS asset_id, cd.label AS card_label, a.relative_path, a.version, a.size::text, a.sha256,
-                           c.location AS key, c.version_id, c.retain_until, c.lock_mode, p.slug
+                           c.id::text AS copy_id, c.location AS key, c.version_id, c.retain_until, c.lock_mode, p.slug
                       FROM assets a JOIN cards cd ON cd.id = a.card_id JOIN projects p ON p.id = a.project_id
                       JOIN LATERAL (SELECT * FROM copies c WHERE c.asset_id = a.id AND c.target_id = $1 AND c.state IN ('uploaded','immutable')
                                      AND c.version_id IS NOT NULL ORDER BY c.id DESC LIMIT 1) c ON true
@@ -278,14 +353,27 @@ export class DrillService implements OnApplicationBootstrap {
       try {
         out = await writer.write(rel, await driver.get(f.key, f.version_id), { size: Number(f.size), sha256: f.sha256 });
       } catch (err) {
-        const message = `cannot restore from the target: ${(err as Error).message}`;
-        report.errors.push({ path: rel, check: 'restore', message });
-        failed.set(f.asset_id, message);
+        if (isNotFound(err)) {
+          const message = `the off-site copy is missing on "${t.name}": ${(err as Error).message}`;
+          report.errors.push(finding('missing_copy', 'restore', message, rel));
+          failed.set(f.asset_id, { reason: `missing copy: ${message}`, copyId: f.copy_id, copyState: 'missing' });
+        } else {
+          const message = `cannot restore from the target: ${(err as Error).message}`;
+          report.errors.push(finding('unreadable_copy', 'restore', message, rel));
+          failed.set(f.asset_id, { reason: message, copyId: null, copyState: null });
+        }
         continue;
       }
       if (!out.ok) {
-        report.errors.push({ path: rel, check: 'hash', message: out.error! });
-        failed.set(f.asset_id, out.error!);
+        // The restore writer refuses bytes that differ from the catalog's size and SHA-256: a damaged copy.
+        const damaged = out.error!.startsWith('content does not match');
+        const message = damaged ? `the off-site copy on "${t.name}" is damaged: ${out.error!}` : out.error!;
+        report.errors.push(finding(damaged ? 'damaged_copy' : 'unreadable_copy', 'hash', message, rel));
+        failed.set(f.asset_id, {
+          reason: damaged ? `damaged copy: ${message}; repair it from a good copy` : message,
+          copyId: damaged ? f.copy_id : null,
+          copyState: damaged ? 'mismatch' : null,
+        });
         continue;
       }
       report.files++;
@@ -295,6 +383,7 @@ export class DrillService implements OnApplicationBootstrap {
     report.restoreSeconds = Math.round((Date.now() - restoreStart) / 100) / 10;
 
     // Open a sample like a person would: RAW previews, JPEGs, video headers (RAWs and videos first).
+    const unreadable = new Set<string>();
     const openable = all
       .filter((f) => restored.has(f.asset_id) && openableKind(f.relative_path))
       .sort((a, b) => kindRank(a.relative_path) - kindRank(b.relative_path));
@@ -302,9 +391,23 @@ export class DrillService implements OnApplicationBootstrap {
       const check = await openLikeAPerson(restored.get(f.asset_id)!, `${f.card_label}/${f.relative_path}`);
       if (!check) continue;
       report.opened.push(check);
+      // Only restored files are opened, and a restored file matched the card's hash: what cannot be opened
+      // was like that on the card. A finding about the original, not an error of the backup.
+      await this.db.query(
+        `UPDATE assets SET open_finding = $2, open_finding_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END
+          WHERE id = $1::bigint OR duplicate_of_asset_id = $1::bigint`,
+        [f.asset_id, check.ok ? null : check.detail.slice(0, 1000)],
+      );
       if (!check.ok) {
-        report.errors.push({ path: check.path, check: 'open', message: check.detail });
-        failed.set(f.asset_id, check.detail);
+        report.findings.push(
+          finding(
+            'unreadable_original',
+            'open',
+            `cannot be opened as ${check.kind === 'video' ? 'a video' : 'an image'}: ${check.detail}`,
+            check.path,
+          ),
+        );
+        unreadable.add(f.asset_id);
       }
     }
 
@@ -316,17 +419,20 @@ export class DrillService implements OnApplicationBootstrap {
           report.locksChecked++;
           if (!retentionInForce(r)) {
             const message = `no retention in force on ${f.key} (${f.version_id})${f.retain_until ? `; the catalog expects ${f.lock_mode} until ${new Date(f.retain_until).toISOString()}` : ''}`;
-            report.errors.push({ path: `${f.card_label}/${f.relative_path}`, check: 'lock', message });
-            failed.set(f.asset_id, message);
+            report.errors.push(finding('lock_not_in_force', 'lock', message, `${f.card_label}/${f.relative_path}`));
+            if (!failed.has(f.asset_id)) failed.set(f.asset_id, { reason: message, copyId: null, copyState: null });
           }
         } catch (err) {
-          report.errors.push({ path: `${f.card_label}/${f.relative_path}`, check: 'lock', message: (err as Error).message });
-          failed.set(f.asset_id, (err as Error).message);
+          const missing = isNotFound(err);
+          const message = (err as Error).message;
+          report.errors.push(finding(missing ? 'missing_copy' : 'unreadable_copy', 'lock', message, `${f.card_label}/${f.relative_path}`));
+          if (!failed.has(f.asset_id))
+            failed.set(f.asset_id, { reason: message, copyId: missing ? f.copy_id : null, copyState: missing ? 'missing' : null });
         }
       }
       report.deleteRefused = await this.deleteIsRefused(driver, all, report);
     }
-    for (const f of all) if (restored.has(f.asset_id) && !failed.has(f.asset_id)) passed.push(f.asset_id);
+    for (const f of all) if (restored.has(f.asset_id) && !failed.has(f.asset_id) && !unreadable.has(f.asset_id)) passed.push(f.asset_id);
   }
 
   /** The writer credential must be refused when it tries to delete a locked version. */
@@ -337,14 +443,19 @@ export class DrillService implements OnApplicationBootstrap {
       await driver.deleteVersion(probe.key, probe.version_id);
     } catch (err) {
       if (isTargetError(err) && (err.code === 'ObjectLocked' || err.code === 'AccessDenied')) return true;
-      report.errors.push({ check: 'delete-refused', message: `deleting a locked version failed unexpectedly: ${(err as Error).message}` });
+      report.errors.push(
+        finding('delete_not_refused', 'delete-refused', `deleting a locked version failed unexpectedly: ${(err as Error).message}`),
+      );
       return false;
     }
-    report.errors.push({
-      path: `${probe.card_label}/${probe.relative_path}`,
-      check: 'delete-refused',
-      message: `the backup credential DELETED a locked version (${probe.key} ${probe.version_id}): the lock is not enforced and the key has delete rights`,
-    });
+    report.errors.push(
+      finding(
+        'delete_not_refused',
+        'delete-refused',
+        `the backup credential DELETED a locked version (${probe.key} ${probe.version_id}): the lock is not enforced and the key has delete rights`,
+        `${probe.card_label}/${probe.relative_path}`,
+      ),
+    );
     return false;
   }
 }

@@ -89,6 +89,7 @@ export class CardsController {
           size: Number(r.size),
           protection: v && LOCAL_VERIFIED.includes(r.protection) ? ProtectionLevel.Copied : r.protection,
           protectionReason: v ? `copy unreachable: the ${v.role} volume is offline (${v.offlineReason ?? v.rootPath})` : r.protectionReason,
+          openFinding: r.openFinding,
           xxh64: r.xxh64,
           sha256: r.sha256,
           captureTime: r.captureTime?.toISOString() ?? null,

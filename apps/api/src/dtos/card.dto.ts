@@ -154,6 +154,13 @@ export class CardFileDto {
   @ApiProperty() size!: number;
   @ApiProperty({ enum: ProtectionLevel, enumName: 'ProtectionLevel' }) protection!: ProtectionLevel;
   @ApiProperty({ type: String, nullable: true }) protectionReason!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'A restore drill could not open the original (its bytes match the card): what the opener said. Not a copy problem; the level is unchanged',
+  })
+  openFinding!: string | null;
   @ApiProperty({ type: String, nullable: true }) xxh64!: string | null;
   @ApiProperty({ type: String, nullable: true }) sha256!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) captureTime!: string | null;

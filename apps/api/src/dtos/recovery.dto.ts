@@ -16,7 +16,7 @@ import {
 } from 'class-validator';
 import type { RetentionPolicyEntity } from '@studiovault/catalog';
 import { FileClass, LockMode, ProjectType } from '@studiovault/contracts';
-import type { RestorableFile, RestoreRow } from '@studiovault/recovery';
+import { DRILL_ADVICE, type DrillFindingKind, type RestorableFile, type RestoreRow } from '@studiovault/recovery';
 
 const SOURCES = ['primary', 'mirror', 'offsite'] as const;
 
@@ -166,8 +166,23 @@ export class LimitQueryDto {
 
 export class DrillErrorDto {
   @ApiPropertyOptional() path?: string;
-  @ApiProperty({ enum: ['target', 'restore', 'hash', 'open', 'lock', 'delete-refused'] }) check!: string;
+  @ApiProperty({ enum: ['target', 'restore', 'hash', 'open', 'lock', 'delete-refused'], description: 'Which check saw it' }) check!: string;
+  @ApiProperty({
+    enum: [
+      'damaged_copy',
+      'missing_copy',
+      'unreadable_copy',
+      'unreadable_original',
+      'lock_not_in_force',
+      'delete_not_refused',
+      'target_unreachable',
+    ],
+    description:
+      'What it is: a damaged or missing copy (the file is at risk), or an original that matches its hash but cannot be opened (not a copy problem)',
+  })
+  kind!: string;
   @ApiProperty() message!: string;
+  @ApiProperty({ description: 'What a person does about it' }) advice!: string;
 }
 
 export class DrillOpenedDto {
@@ -191,7 +206,12 @@ export class DrillDto {
   @ApiProperty({ type: Number, nullable: true }) durationSeconds!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Time to restore every drilled file' }) restoreSeconds!: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'The plain verdict: "Zero errors: …" or the errors' }) verdict!: string | null;
-  @ApiProperty({ type: [DrillErrorDto] }) errors!: DrillErrorDto[];
+  @ApiProperty({ type: [DrillErrorDto], description: 'Copy and target problems: any of them fails the drill' }) errors!: DrillErrorDto[];
+  @ApiProperty({
+    type: [DrillErrorDto],
+    description: 'Findings that are not copy problems (an original that cannot be opened): the drill still passes, levels stay',
+  })
+  findings!: DrillErrorDto[];
   @ApiPropertyOptional({ type: [DrillOpenedDto], description: 'Files opened like a person would, with thumbnails (GET one drill)' })
   opened?: DrillOpenedDto[];
   @ApiPropertyOptional({ type: String, nullable: true }) project?: string | null;
@@ -221,7 +241,8 @@ export class DrillDto {
       durationSeconds: report.durationSeconds ?? null,
       restoreSeconds: d.restore_seconds ?? null,
       verdict: d.message ?? null,
-      errors: d.errors ?? [],
+      errors: (d.errors ?? []).map(withKind),
+      findings: (report.findings ?? []).map(withKind),
       ...(full
         ? {
             opened: report.opened ?? [],
@@ -234,6 +255,21 @@ export class DrillDto {
       createdAt: new Date(d.created_at).toISOString(),
     };
   }
+}
+
+/** Drills recorded before findings had kinds: the kind follows from the check. */
+const KIND_OF_CHECK: Record<string, string> = {
+  target: 'target_unreachable',
+  restore: 'unreadable_copy',
+  hash: 'damaged_copy',
+  open: 'unreadable_original',
+  lock: 'lock_not_in_force',
+  'delete-refused': 'delete_not_refused',
+};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function withKind(e: any): DrillErrorDto {
+  const kind = e.kind ?? KIND_OF_CHECK[e.check] ?? 'unreadable_copy';
+  return { ...e, kind, advice: e.advice ?? DRILL_ADVICE[kind as DrillFindingKind] ?? '' };
 }
 
 export class DrillSettingsDto {

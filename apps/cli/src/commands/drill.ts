@@ -150,11 +150,43 @@ function reportLines(d: Drill): string[] {
   if (d.errorCount) {
     const shown = d.errors.slice(0, ERRORS_SHOWN);
     lines.push(`  errors${d.errorCount > shown.length ? ` (first ${shown.length} of ${d.errorCount}; --json lists them)` : ''}:`);
-    for (const e of shown) lines.push(`    ${e.check}: ${e.path ? `${clean(e.path)}: ` : ''}${clean(e.message)}`);
+    for (const e of shown) lines.push(`    ${KIND_LABELS[e.kind] ?? e.kind}: ${e.path ? `${clean(e.path)}: ` : ''}${clean(e.message)}`);
+    lines.push(...adviceLines(shown));
   } else {
     lines.push('  0 errors');
   }
+  const findings = d.findings ?? [];
+  if (findings.length) {
+    const shown = findings.slice(0, ERRORS_SHOWN);
+    lines.push(`  not copy problems (the drill passes on them; levels and cards unchanged):`);
+    for (const f of shown) lines.push(`    ${KIND_LABELS[f.kind] ?? f.kind}: ${f.path ? `${clean(f.path)}: ` : ''}${clean(f.message)}`);
+    if (findings.length > shown.length) lines.push(`    … and ${findings.length - shown.length} more (--json lists them)`);
+    lines.push(...adviceLines(shown));
+  }
   return lines;
+}
+
+/** A finding's kind, in words. */
+const KIND_LABELS: Record<string, string> = {
+  damaged_copy: 'damaged copy',
+  missing_copy: 'missing copy',
+  unreadable_copy: 'copy not readable',
+  unreadable_original: 'original cannot be opened',
+  lock_not_in_force: 'lock not in force',
+  delete_not_refused: 'delete not refused',
+  target_unreachable: 'target',
+};
+
+/** What to do, once per kind of finding shown. */
+function adviceLines(items: { kind: string; advice: string }[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const e of items) {
+    if (seen.has(e.kind) || !e.advice) continue;
+    seen.add(e.kind);
+    out.push(`    what to do (${KIND_LABELS[e.kind] ?? e.kind}): ${clean(e.advice)}`);
+  }
+  return out;
 }
 
 /** The drill being waited for, one line redrawn in place on a terminal (nothing otherwise). */

@@ -35,6 +35,23 @@ export const DRILL_CHECK_LABELS: Record<DrillError['check'], string> = {
   'delete-refused': 'delete refused',
 };
 
+/** What each kind of drill finding is, in a studio's words. */
+export const DRILL_KIND_LABELS: Record<DrillError['kind'], string> = {
+  damaged_copy: 'damaged copy',
+  missing_copy: 'missing copy',
+  unreadable_copy: 'copy not readable',
+  unreadable_original: 'original cannot be opened',
+  lock_not_in_force: 'lock not in force',
+  delete_not_refused: 'delete not refused',
+  target_unreachable: 'target',
+};
+
+/** The advice of each kind of finding, once per kind (the server's words). */
+export function drillAdvice(items: Pick<DrillError, 'kind' | 'advice'>[]): { kind: DrillError['kind']; advice: string }[] {
+  const seen = new Set<string>();
+  return items.filter((e) => e.advice && !seen.has(e.kind) && seen.add(e.kind)).map((e) => ({ kind: e.kind, advice: e.advice }));
+}
+
 export const OPENED_KIND_LABELS: Record<string, string> = { raw: 'RAW', jpeg: 'JPEG', video: 'Video' };
 
 /** A drill still going on its own: the portal polls while one is shown. */

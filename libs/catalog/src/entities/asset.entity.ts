@@ -27,6 +27,9 @@ export class AssetEntity {
   @Column({ name: 'protection_reason', type: 'text', nullable: true }) protectionReason!: string | null;
   /** What the ingest noticed about the file's name (a case twin, bidi controls, another stored name). */
   @Column({ name: 'name_warnings', type: 'jsonb', default: () => "'[]'::jsonb" }) nameWarnings!: NameWarning[];
+  /** The last drill could not open the original (its bytes match the card's hash): what the opener said. Not a level. */
+  @Column({ name: 'open_finding', type: 'text', nullable: true }) openFinding!: string | null;
+  @Column({ name: 'open_finding_at', type: 'timestamptz', nullable: true }) openFindingAt!: Date | null;
   @Column({ name: 'duplicate_of_asset_id', type: 'bigint', nullable: true }) duplicateOfAssetId!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
