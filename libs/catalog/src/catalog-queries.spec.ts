@@ -196,6 +196,7 @@ describe('CatalogQueries (real Postgres)', () => {
         xxh64: null,
         sha256: null,
         captureTime: null,
+        nameWarnings: [],
       });
     });
 
