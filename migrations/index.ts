@@ -5,6 +5,7 @@ import { UploadOutcome1795710000000 } from './1795710000000-UploadOutcome';
 import { OffsiteEngine1795720000000 } from './1795720000000-OffsiteEngine';
 import { Recovery1795730000000 } from './1795730000000-Recovery';
 import { VolumeIdentity1795780000000 } from './1795780000000-VolumeIdentity';
+import { Scrub1795820000000 } from './1795820000000-Scrub';
 
 /** Every migration, in order. The schema changes only through these. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   OffsiteEngine1795720000000,
   Recovery1795730000000,
   VolumeIdentity1795780000000,
+  Scrub1795820000000,
 ];

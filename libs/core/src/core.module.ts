@@ -9,6 +9,7 @@ import { BackupModule } from '@studiovault/backup';
 import { catalogDataSourceOptions } from '@studiovault/catalog';
 import { AppConfig, ConfigModule } from '@studiovault/config';
 import { IngestModule } from '@studiovault/ingest';
+import { IntegrityModule } from '@studiovault/integrity';
 import { JobsModule } from '@studiovault/jobs';
 import { ProjectsModule } from '@studiovault/projects';
 import { RecoveryModule } from '@studiovault/recovery';
@@ -74,8 +75,9 @@ export class CoreModule {
         IngestModule,
         BackupModule,
         RecoveryModule,
+        IntegrityModule,
       ],
-      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule, RecoveryModule],
+      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule, RecoveryModule, IntegrityModule],
     };
   }
 }

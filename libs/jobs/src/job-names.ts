@@ -26,6 +26,12 @@ export enum JobName {
   LegalHoldApply = 'legalhold.apply',
   /** The admin confirmed an expiry preview: remove what it listed, re-checking every guard rail. */
   ExpiryApply = 'expiry.apply',
+  /** One slice of a scrub pass: re-read local copies from their devices and compare with the source hash. */
+  ScrubRun = 'scrub.run',
+  /** Rewrite a damaged or missing local copy from a good one (the other volume, else off-site). */
+  CopiesHeal = 'copies.heal',
+  /** Delete quarantined damaged bytes older than the admin's quarantine days (audited). */
+  QuarantinePurge = 'quarantine.purge',
 }
 
 export interface JobDefinition {
@@ -85,5 +91,23 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
   [JobName.RetentionExtend]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 6 * 3600 },
   [JobName.LegalHoldApply]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 6 * 3600 },
   [JobName.ExpiryApply]: { policy: 'singleton', retryLimit: 0, retryDelaySeconds: 60, retryBackoff: false, expireInSeconds: 6 * 3600 },
+  // The cron is the background tick: it continues a running pass or starts one when copies are due; a slice re-queues the next.
+  [JobName.ScrubRun]: {
+    policy: 'stately',
+    retryLimit: 3,
+    retryDelaySeconds: 30,
+    retryBackoff: true,
+    expireInSeconds: 3600,
+    cron: '*/5 * * * *',
+  },
+  [JobName.CopiesHeal]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
+  [JobName.QuarantinePurge]: {
+    policy: 'stately',
+    retryLimit: 2,
+    retryDelaySeconds: 60,
+    retryBackoff: true,
+    expireInSeconds: 600,
+    cron: '41 4 * * *',
+  },
   [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };
