@@ -31,6 +31,8 @@ interface FindingRow {
   xxh64: string | null;
   sha256: string | null;
   card_id: string;
+  healed_from: Source['from'] | null;
+  quarantine_path: string | null;
 }
 
 type Source = { from: 'primary' | 'mirror' | 'offsite'; open: () => Promise<Readable> | Readable; copyId?: string };
@@ -68,7 +70,7 @@ export class HealService {
   async heal(data: { findingId: string }): Promise<{ outcome: FindingOutcome | 'waiting'; from?: string }> {
     const [f]: FindingRow[] = await this.db.query(
       `SELECT f.id::text, f.asset_id::text, f.copy_id::text, f.kind, f.found_by, f.outcome, c.location, c.volume_id,
-              a.size::text, a.xxh64, a.sha256, a.card_id
+              a.size::text, a.xxh64, a.sha256, a.card_id, f.healed_from, f.quarantine_path
          FROM integrity_findings f JOIN assets a ON a.id = f.asset_id LEFT JOIN copies c ON c.id = f.copy_id
         WHERE f.id = $1`,
       [data.findingId],
@@ -84,19 +86,27 @@ export class HealService {
     const final = files.finalPath(f.location);
     const size = Number(f.size);
 
-    // A report from elsewhere (the CLI, a restore) is confirmed by our own read from the device first.
-    if (f.found_by !== FindingSource.Scrub) {
+    // The copy is read from the device first: a report from elsewhere (the CLI, a restore) is confirmed by our
+    // own read, and a heal interrupted after the good bytes were in place is not done twice.
+    {
       const now = await readFromDevice(final, ['xxh64']).catch(() => null);
       if (now && now.bytes === size && now.hashes.xxh64 === f.xxh64) {
-        await this.resolve(f, FindingOutcome.NotConfirmed, null, null);
+        const healed = f.healed_from !== null;
+        await this.resolve(f, healed ? FindingOutcome.Healed : FindingOutcome.NotConfirmed, f.healed_from, f.quarantine_path);
         await this.db.query(
           `UPDATE copies SET state = 'verified', verified_at = now(), verify_method = $2, observed_xxh64 = $3, error = NULL,
                   last_scrubbed_at = now(), scrub_result = 'ok', updated_at = now() WHERE id = $1`,
           [f.copy_id, now.method, now.hashes.xxh64],
         );
-        await this.audit.record('integrity.not_confirmed', { type: 'asset', id: f.asset_id }, { finding: f.id, volume: vol.role });
+        if (healed) {
+          await this.audit.record(
+            'integrity.heal',
+            { type: 'asset', id: f.asset_id },
+            { finding: f.id, volume: vol.role, kind: f.kind, from: f.healed_from, quarantine: f.quarantine_path },
+          );
+        } else await this.audit.record('integrity.not_confirmed', { type: 'asset', id: f.asset_id }, { finding: f.id, volume: vol.role });
         await this.afterChange(f);
-        return { outcome: FindingOutcome.NotConfirmed };
+        return { outcome: healed ? FindingOutcome.Healed : FindingOutcome.NotConfirmed };
       }
     }
 
@@ -142,6 +152,8 @@ export class HealService {
 
     // The damaged bytes to quarantine (a missing file has none), then the good copy into place.
     const quarantined = await this.quarantine(files, f.location);
+    // Recorded before the good bytes go into place: a retry after a crash finds the copy good and knows it was healed.
+    await this.db.query(`UPDATE integrity_findings SET healed_from = $2, quarantine_path = $3 WHERE id = $1`, [f.id, from, quarantined]);
     const placed = await files.promote(partId, f.location);
     if (placed === 'exists') {
       // Something put a file there meanwhile: leave it to the next scrub to judge.
@@ -236,8 +248,8 @@ export class HealService {
 
   private async resolve(f: FindingRow, outcome: FindingOutcome, from: string | null, quarantine: string | null): Promise<void> {
     await this.db.query(
-      `UPDATE integrity_findings SET outcome = $2, healed_from = $3, quarantine_path = $4,
-              resolved_at = CASE WHEN $2 = 'no_good_copy' THEN NULL ELSE now() END WHERE id = $1`,
+      `UPDATE integrity_findings SET outcome = $2::varchar, healed_from = $3, quarantine_path = $4,
+              resolved_at = CASE WHEN $2::varchar = 'no_good_copy' THEN NULL ELSE now() END WHERE id = $1`,
       [f.id, outcome, from, quarantine],
     );
   }
