@@ -35,6 +35,7 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
   let editor: string;
   let viewer: string;
   let db: DataSource;
+  let targetId: string;
 
   beforeAll(async () => {
     primary = await mkdtemp(join(tmpdir(), 'sv-scrub-primary-')); // ext4: O_DIRECT
@@ -202,7 +203,10 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
     expect(pass.filesTotal).toBe(2); // only this project's copies
     const [f] = await waitFor(
       () => files(cardId),
-      (l) => l[0].findings.length === 2 && l[0].findings.every((x) => x.outcome === 'no_good_copy'),
+      (l) =>
+        l[0].findings.length === 2 &&
+        l[0].findings.every((x) => x.outcome === 'no_good_copy') &&
+        Boolean(l[0].protectionReason?.startsWith('no good copy')),
       60_000,
     );
     expect(f.protection).toBe('at_risk');
@@ -238,6 +242,36 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
     for (const root of [primary, mirror]) expect(readFileSync(at(root, 'scrub-c', 'C001', 'DCIM/Y.CR3')).equals(data)).toBe(true);
     expect(f.protection).not.toBe('at_risk');
     await t.http().patch(`/api/targets/${target.id}`).set(admin()).send({ enabled: false }).expect(200);
+    targetId = target.id;
+  });
+
+  it('a backup that meets a damaged primary reports it, sends the good mirror copy, and does not mark the target failing', async () => {
+    const data = randomBytes(400_000);
+    const cardId = await ingest('scrub-c', 'C002', { 'DCIM/Z.CR3': data }); // the target is disabled: no upload yet
+    flip(at(primary, 'scrub-c', 'C002', 'DCIM/Z.CR3'), 1234);
+    await t.http().patch(`/api/targets/${targetId}`).set(admin()).send({ enabled: true }).expect(200);
+    const runs = (await t.http().post('/api/backup/runs').set(admin()).send({ targetId }).expect(200)).body;
+    const run = await waitFor(
+      async () => (await t.http().get(`/api/backup/runs/${runs[0].id}`).set(admin())).body,
+      (r) => r.state === 'completed' || r.state === 'failed',
+      60_000,
+    );
+    expect(run).toMatchObject({ state: 'completed', errorCount: 0 });
+    const [target] = (await t.http().get('/api/targets').set(admin()).expect(200)).body.filter((x: { id: string }) => x.id === targetId);
+    expect(target.health).not.toBe('failing');
+    const [f] = await waitFor(
+      () => files(cardId),
+      (l) => l[0].findings.length === 1 && l[0].findings[0].outcome === 'healed',
+      60_000,
+    );
+    expect(f.findings[0]).toMatchObject({ volume: 'primary', kind: 'mismatch', foundBy: 'backup', healedFrom: 'mirror' });
+    const [copy] = await db.query(
+      `SELECT c.state, c.observed_sha256 FROM copies c WHERE c.asset_id = $1 AND c.target_id = $2`,
+      [f.id, targetId],
+    );
+    expect(copy).toEqual({ state: 'uploaded', observed_sha256: sourceHashes(data).sha256 });
+    expect(readFileSync(at(primary, 'scrub-c', 'C002', 'DCIM/Z.CR3')).equals(data)).toBe(true);
+    await t.http().patch(`/api/targets/${targetId}`).set(admin()).send({ enabled: false }).expect(200);
   });
 
   it('keeps to the I/O cap: 20 MB read at 10 MB/s takes at least 1.5 s', async () => {
