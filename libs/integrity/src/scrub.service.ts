@@ -224,6 +224,9 @@ export class ScrubService {
       [pass.id, files, bytes, findings, (Date.now() - started) / 1000],
     );
     if (stopped) return { ...(await this.pause(pass, stopped, BUSY_RETRY_SECONDS)), files, bytes };
+    // The last slice: the pass ends now, not a queue round-trip later.
+    const [more] = await this.db.query(`SELECT 1 ${this.scopeSql()} LIMIT 1`, this.scopeParams(pass, s));
+    if (!more) return { ...(await this.finish(pass)), files, bytes };
     await this.queue.send(JobName.ScrubRun, {});
     return { pass: pass.id, files, bytes, state: 'running' };
   }
