@@ -101,7 +101,12 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const cliEnv = { PATH: process.env.PATH, HOME: BENCH, STUDIOVAULT_CONFIG: join(BENCH, 'cli.json'), STUDIOVAULT_STATE_DIR: join(BENCH, 'state') };
+  const cliEnv = {
+    PATH: process.env.PATH,
+    HOME: BENCH,
+    STUDIOVAULT_CONFIG: join(BENCH, 'cli.json'),
+    STUDIOVAULT_STATE_DIR: join(BENCH, 'state'),
+  };
   rmSync(join(BENCH, 'state'), { recursive: true, force: true });
   await run(NODE, [CLI, 'login', '--server', url, '--email', EMAIL, '--password-stdin'], cliEnv, `${PASSWORD}\n`);
   await run(NODE, [CLI, 'projects', 'create', 'Bench', '--slug', 'bench'], cliEnv);
@@ -140,7 +145,10 @@ async function main(): Promise<void> {
   const dirs = [join(primaryRoot, year, 'bench', 'BENCH1'), join(mirrorRoot, year, 'bench', 'BENCH1')];
   dropCaches();
   const t0 = process.hrtime.bigint();
-  sh('bash', ['-c', dirs.map((d) => `(find "${d}" -type f -not -path '*/ascmhl/*' -print0 | xargs -0 xxhsum -H1 > /dev/null) &`).join(' ') + ' wait']);
+  sh('bash', [
+    '-c',
+    dirs.map((d) => `(find "${d}" -type f -not -path '*/ascmhl/*' -print0 | xargs -0 xxhsum -H1 > /dev/null) &`).join(' ') + ' wait',
+  ]);
   const base = Number(process.hrtime.bigint() - t0) / 1e9;
   results.baseline = { seconds: base, mbPerS: (2 * bytes) / 1e6 / base };
   console.log(`baseline (xxhsum, both volumes, cold): ${base.toFixed(1)} s, ${((2 * bytes) / 1e6 / base).toFixed(0)} MB/s`);
@@ -169,7 +177,9 @@ async function main(): Promise<void> {
   const passSeconds = capped.passSeconds;
   const rate = capped.pass.bytesDone / 1e6 / passSeconds;
   results.capped = { capMBps: cap, passSeconds, mbPerS: rate, deviation: rate / cap - 1, serverPeakMb: capped.peak };
-  console.log(`scrub at a ${cap} MB/s cap: ${rate.toFixed(1)} MB/s over ${passSeconds.toFixed(1)} s (${((rate / cap - 1) * 100).toFixed(1)} %, target within 10 %)`);
+  console.log(
+    `scrub at a ${cap} MB/s cap: ${rate.toFixed(1)} MB/s over ${passSeconds.toFixed(1)} s (${((rate / cap - 1) * 100).toFixed(1)} %, target within 10 %)`,
+  );
   await setRate(0);
 
   server.kill('SIGTERM');

@@ -56,8 +56,12 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
         .expect(201);
     }
     const token = async (role: string) =>
-      (await t.http().post('/api/auth/token').send({ email: `${role}@studio.test`, password: `${role}-password-1`, tokenName: role })).body
-        .token as string;
+      (
+        await t
+          .http()
+          .post('/api/auth/token')
+          .send({ email: `${role}@studio.test`, password: `${role}-password-1`, tokenName: role })
+      ).body.token as string;
     editor = await token('editor');
     viewer = await token('viewer');
     for (const slug of ['scrub-a', 'scrub-b', 'scrub-c', 'scrub-rate'])
@@ -97,7 +101,12 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
     const cardId = res.body.id as string;
     for (const [path, data] of Object.entries(content)) {
       const { url } = await tusUpload({ base: t.base, token: editor, cardId, relativePath: path, data });
-      await t.http().post(`/api/uploads/${uploadId(url)}/seal`).auth(editor, { type: 'bearer' }).send(sourceHashes(data)).expect(200);
+      await t
+        .http()
+        .post(`/api/uploads/${uploadId(url)}/seal`)
+        .auth(editor, { type: 'bearer' })
+        .send(sourceHashes(data))
+        .expect(200);
     }
     await waitFor(
       () => card(cardId),
@@ -161,7 +170,13 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
     for (const [path, volume, kind] of expected) {
       const f = byPath.get(path)!;
       expect(f.findings).toEqual([
-        expect.objectContaining({ kind, volume, foundBy: 'scrub', outcome: 'healed', healedFrom: volume === 'primary' ? 'mirror' : 'primary' }),
+        expect.objectContaining({
+          kind,
+          volume,
+          foundBy: 'scrub',
+          outcome: 'healed',
+          healedFrom: volume === 'primary' ? 'mirror' : 'primary',
+        }),
       ]);
       expect(f.protection).toBe('verified');
       const copy = f.copies.find((c) => c.volume === volume)!;
@@ -225,7 +240,8 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
     const cardId = await ingest('scrub-c', 'C001', { 'DCIM/Y.CR3': data });
     const disk = join(disks, 'usb');
     mkdirSync(disk);
-    const target = (await t.http().post('/api/targets').set(admin()).send({ name: 'usb', kind: 'disk', path: disk }).expect(201)).body.target;
+    const target = (await t.http().post('/api/targets').set(admin()).send({ name: 'usb', kind: 'disk', path: disk }).expect(201)).body
+      .target;
     const runs = (await t.http().post('/api/backup/runs').set(admin()).send({ targetId: target.id }).expect(200)).body;
     await waitFor(
       async () => (await t.http().get(`/api/backup/runs/${runs[0].id}`).set(admin())).body.state,
@@ -265,10 +281,10 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
       60_000,
     );
     expect(f.findings[0]).toMatchObject({ volume: 'primary', kind: 'mismatch', foundBy: 'backup', healedFrom: 'mirror' });
-    const [copy] = await db.query(
-      `SELECT c.state, c.observed_sha256 FROM copies c WHERE c.asset_id = $1 AND c.target_id = $2`,
-      [f.id, targetId],
-    );
+    const [copy] = await db.query(`SELECT c.state, c.observed_sha256 FROM copies c WHERE c.asset_id = $1 AND c.target_id = $2`, [
+      f.id,
+      targetId,
+    ]);
     expect(copy).toEqual({ state: 'uploaded', observed_sha256: sourceHashes(data).sha256 });
     expect(readFileSync(at(primary, 'scrub-c', 'C002', 'DCIM/Z.CR3')).equals(data)).toBe(true);
     await t.http().patch(`/api/targets/${targetId}`).set(admin()).send({ enabled: false }).expect(200);
@@ -310,7 +326,12 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
         .expect(200)
     ).body;
     expect(reported).toMatchObject({ kind: 'mismatch', foundBy: 'cli', volume: 'primary' });
-    await t.http().post(`/api/assets/${r2.id}/copies/report`).auth(editor, { type: 'bearer' }).send({ volume: 'mirror', kind: 'mismatch' }).expect(200);
+    await t
+      .http()
+      .post(`/api/assets/${r2.id}/copies/report`)
+      .auth(editor, { type: 'bearer' })
+      .send({ volume: 'mirror', kind: 'mismatch' })
+      .expect(200);
     const after = await waitFor(
       () => files(cardId),
       (l) => l.every((f) => f.findings.length === 1 && f.findings[0].outcome !== 'open'),
@@ -319,7 +340,12 @@ describe('scrub and self-heal: both volumes re-read from the device, damage heal
     expect(after.find((f) => f.id === r1.id)!.findings[0]).toMatchObject({ outcome: 'healed', healedFrom: 'mirror' });
     expect(after.find((f) => f.id === r2.id)!.findings[0]).toMatchObject({ outcome: 'not_confirmed' });
     expect(readFileSync(at(primary, 'scrub-a', 'A002', 'DCIM/R1.JPG')).equals(content['DCIM/R1.JPG'])).toBe(true);
-    await t.http().post('/api/assets/999999999/copies/report').auth(editor, { type: 'bearer' }).send({ volume: 'mirror', kind: 'missing' }).expect(404);
+    await t
+      .http()
+      .post('/api/assets/999999999/copies/report')
+      .auth(editor, { type: 'bearer' })
+      .send({ volume: 'mirror', kind: 'missing' })
+      .expect(404);
   });
 
   it('deletes quarantine folders older than the quarantine days, with an audit entry, and keeps newer ones', async () => {

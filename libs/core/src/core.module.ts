@@ -77,7 +77,17 @@ export class CoreModule {
         RecoveryModule,
         IntegrityModule,
       ],
-      exports: [ConfigModule, AuditModule, AuthModule, ProjectsModule, VolumesModule, IngestModule, BackupModule, RecoveryModule, IntegrityModule],
+      exports: [
+        ConfigModule,
+        AuditModule,
+        AuthModule,
+        ProjectsModule,
+        VolumesModule,
+        IngestModule,
+        BackupModule,
+        RecoveryModule,
+        IntegrityModule,
+      ],
     };
   }
 }
