@@ -790,8 +790,15 @@ export class IngestService {
     for (const w of written) await this.queue.send(JobName.AssetsVerify, { assetId: w.asset_id });
     const waiting: { id: string }[] = await this.db.query(`SELECT id FROM cards WHERE state = 'verifying'`);
     for (const c of waiting) await this.queue.send(JobName.CardsSeal, { cardId: c.id }, { singletonKey: c.id });
+    // Heals that waited for a volume (their retries ran out while it was away).
+    const heals: { id: string; copy_id: string }[] = await this.db.query(
+      `SELECT id::text, copy_id::text FROM integrity_findings WHERE outcome = 'open' AND copy_id IS NOT NULL ORDER BY id LIMIT 10000`,
+    );
+    for (const h of heals) await this.queue.send(JobName.CopiesHeal, { findingId: h.id }, { singletonKey: `heal-${h.copy_id}` });
     const missing: { id: string; asset_id: string; volume_id: string; location: string }[] = await this.db.query(
-      `SELECT c.id, c.asset_id, c.volume_id, c.location FROM copies c WHERE c.volume_id IS NOT NULL AND c.state = 'missing' ORDER BY c.id LIMIT 10000`,
+      `SELECT c.id, c.asset_id, c.volume_id, c.location FROM copies c WHERE c.volume_id IS NOT NULL AND c.state = 'missing'
+          AND NOT EXISTS (SELECT 1 FROM integrity_findings f WHERE f.copy_id = c.id AND f.outcome IN ('open','no_good_copy'))
+        ORDER BY c.id LIMIT 10000`,
     );
     let repaired = 0;
     for (const m of missing) {
