@@ -10,6 +10,7 @@ import { FileNames1795770000000 } from './1795770000000-FileNames';
 import { VolumeIdentity1795780000000 } from './1795780000000-VolumeIdentity';
 import { OpenFinding1795800000000 } from './1795800000000-OpenFinding';
 import { Alerts1795810000000 } from './1795810000000-Alerts';
+import { Scrub1795820000000 } from './1795820000000-Scrub';
 
 /** Every migration, in order. The schema changes only through these. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   VolumeIdentity1795780000000,
   OpenFinding1795800000000,
   Alerts1795810000000,
+  Scrub1795820000000,
 ];

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { ADMIN, type IngestApp, startIngestApp, waitFor } from '../ingest/ingest-helpers';
 import { buildCli, json, lastLine, type Run, startCli, startDamagingProxy } from './cli-helpers';
 
@@ -456,9 +457,22 @@ describe('studiovault restore (through the server)', () => {
     );
   });
 
-  it('a damaged primary copy: --from primary fails that file naming both hashes (exit 1), the others are restored; without --from the mirror stands in', async () => {
+  it('a damaged primary copy: --from primary fails that file naming both hashes (exit 1), the others are restored; without --from the mirror stands in; each time the CLI reports the damaged copy and the server heals it', async () => {
     const victim = 'A001/DCIM/100CANON/IMG_0002.BIN';
     const onDisk = await findCopy(primary, ALL[victim]);
+    const db = t.app.get(DataSource);
+    /** The damaged copies the CLI reported and the server healed (from the mirror), with the damaged bytes in quarantine. */
+    const healedReports = async () =>
+      (
+        await db.query(
+          `SELECT count(*)::int AS n FROM integrity_findings WHERE found_by = 'cli' AND volume_role = 'primary' AND kind = 'mismatch'
+              AND outcome = 'healed' AND healed_from = 'mirror' AND quarantine_path IS NOT NULL`,
+        )
+      )[0].n as number;
+    const waitHealed = async (n: number) => {
+      await waitFor(healedReports, (x) => x === n, 60_000);
+      expect((await readFile(onDisk)).equals(ALL[victim])).toBe(true); // the primary's copy is good again
+    };
     const original = await damage(onDisk);
     const damagedSha = sha(await readFile(onDisk));
     try {
@@ -484,12 +498,17 @@ describe('studiovault restore (through the server)', () => {
         to,
         Object.keys(ALL).filter((p) => p !== victim),
       );
+      await waitHealed(1);
 
+      await damage(onDisk);
       const human = await cli(['restore', PROJECT, '--from', 'primary', '--to', freshDir()]);
       expect(human.code).toBe(1);
       expect(human.stdout).toContain(`FAILED ${victim}: the bytes read from the primary volume do not match the catalog: SHA-256 expected`);
       expect(human.stdout).toContain('Failed 1\nRESTORE INCOMPLETE: 1 of 5 file(s) not restored\n');
+      expect(human.stderr).toContain(`${victim}: the damaged primary copy was reported to the server, which heals it`);
+      await waitHealed(2);
 
+      await damage(onDisk);
       const auto = freshDir();
       const healed = await cli(['restore', PROJECT, '--to', auto, '--json']);
       expect(healed.code).toBe(0);
@@ -500,6 +519,7 @@ describe('studiovault restore (through the server)', () => {
           'restored from the mirror volume instead',
       ]);
       await expectRestored(auto, Object.keys(ALL));
+      await waitHealed(3);
     } finally {
       await writeFile(onDisk, original);
     }

@@ -443,7 +443,7 @@ describe('restore, restore drills, retention and expiry', () => {
   });
 
   describe('a damaged local copy', () => {
-    it('restore reads the next copy, marks the damaged one and puts the file at risk; --from primary fails naming both hashes', async () => {
+    it('restore reads the next copy and reports the damaged one (marked, healed from the mirror); --from primary fails naming both hashes', async () => {
       const path = join(primary, '2026', 'gina-hal', 'A001', 'DCIM', '100NIKON', 'DSC_0003.JPG');
       const bytes = readFileSync(path);
       bytes[200] ^= 0xff;
@@ -464,11 +464,18 @@ describe('restore, restore drills, retention and expiry', () => {
       expect(
         readFileSync(join(scratch, 'damaged-auto', 'A001', 'DCIM', '100NIKON', 'DSC_0003.JPG')).equals(files['DCIM/100NIKON/DSC_0003.JPG']),
       ).toBe(true);
-      const [copy] = await db.query(
-        `SELECT c.state, a.protection FROM copies c JOIN storage_volumes v ON v.id = c.volume_id JOIN assets a ON a.id = c.asset_id
-          WHERE a.relative_path = 'DCIM/100NIKON/DSC_0003.JPG' AND v.role = 'primary'`,
+      // The restore told the catalog: a finding on the primary copy, healed from the mirror, the damaged bytes in quarantine.
+      const [finding] = await waitFor(
+        () =>
+          db.query(
+            `SELECT f.found_by, f.kind, f.outcome, f.healed_from, c.state FROM integrity_findings f JOIN assets a ON a.id = f.asset_id
+               JOIN copies c ON c.id = f.copy_id WHERE a.relative_path = 'DCIM/100NIKON/DSC_0003.JPG' AND f.volume_role = 'primary'`,
+          ) as Promise<Record<string, string>[]>,
+        (rows) => rows.length === 1 && rows[0].outcome !== 'open',
+        60_000,
       );
-      expect(copy).toEqual({ state: 'mismatch', protection: 'at_risk' });
+      expect(finding).toEqual({ found_by: 'restore', kind: 'mismatch', outcome: 'healed', healed_from: 'mirror', state: 'verified' });
+      expect(readFileSync(path).equals(files['DCIM/100NIKON/DSC_0003.JPG'])).toBe(true);
       const none = await fetch(`${t.base}/api/assets/999999/content`, { headers: admin() });
       expect(none.status).toBe(404);
     });

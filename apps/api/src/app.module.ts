@@ -17,6 +17,7 @@ import { CardsController } from './controllers/cards.controller';
 import { SettingsController } from './controllers/settings.controller';
 import { UploadsController } from './controllers/uploads.controller';
 import { HealthController } from './controllers/health.controller';
+import { IntegrityController } from './controllers/integrity.controller';
 import { MetricsController } from './controllers/metrics.controller';
 import { ProjectsController } from './controllers/projects.controller';
 import { DrillsController, RestoreController, RetentionController } from './controllers/recovery.controller';
@@ -43,6 +44,7 @@ export class AppModule implements NestModule {
         AuditController,
         VolumesController,
         CardsController,
+        IntegrityController,
         UploadsController,
         SettingsController,
         TargetsController,

@@ -15,6 +15,7 @@ import { registerDrillCommands } from './commands/drill';
 import { registerIngestCommand } from './commands/ingest';
 import { registerProjectsCommands } from './commands/projects';
 import { registerRestoreCommand } from './commands/restore';
+import { registerScrubCommands } from './commands/scrub';
 import { registerStatusCommand } from './commands/status';
 import { registerTargetsCommands } from './commands/targets';
 import { registerVolumesCommands } from './commands/volumes';
@@ -64,6 +65,7 @@ export function createProgram(): Command {
   registerRestoreCommand(program);
   registerDrillCommands(program);
   registerVolumesCommands(program);
+  registerScrubCommands(program);
   return program;
 }
 

@@ -109,6 +109,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assets/{id}/copies/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report a local copy that did not match when read (CLI restore): the server marks it, the file is at risk, the heal is queued */
+        post: operations["reportCopyDamage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{id}/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's history of damage found and healed */
+        get: operations["listFileFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -694,6 +728,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/scrub/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a scrub pass over every local copy (of one project) now; audited */
+        post: operations["startScrub"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scrub/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The scrub's progress, the cycle's coverage and the latest findings */
+        get: operations["getScrubStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings/allowed-folders": {
         parameters: {
             query?: never;
@@ -740,6 +808,24 @@ export interface paths {
         get: operations["getSafeToFormatRule"];
         /** Change what "safe to format" requires (audited) */
         put: operations["setSafeToFormatRule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/settings/scrub": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Scrub cycle, I/O cap, quiet hours, quarantine days */
+        get: operations["getScrubSettings"];
+        /** Change the scrub settings (audited) */
+        put: operations["setScrubSettings"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1223,6 +1309,8 @@ export interface components {
             /** Format: date-time */
             captureTime: string | null;
             copies: components["schemas"]["CopyDto"][];
+            /** @description The file's history: damage found (by whom) and what became of it, newest first */
+            findings: components["schemas"]["FindingDto"][];
             id: string;
             /** @description A restore drill could not open the original (its bytes match the card): what the opener said. Not a copy problem; the level is unchanged */
             openFinding: string | null;
@@ -1253,7 +1341,14 @@ export interface components {
         };
         CopyDto: {
             error: string | null;
+            /**
+             * Format: date-time
+             * @description When the scrub last re-read this copy from its device
+             */
+            lastScrubbedAt: string | null;
             observedXxh64: string | null;
+            /** @description What that read found: ok, mismatch, missing, short, long, read_error, healed */
+            scrubResult: string | null;
             /** @description written, verified, missing, mismatch; "unreachable" while its volume is offline (it does not count then) */
             state: string;
             /** Format: date-time */
@@ -1355,6 +1450,11 @@ export interface components {
             inviteToken?: string;
             user: components["schemas"]["UserDto"];
         };
+        /**
+         * @description bytes differ (mismatch), missing, shorter, longer, read error
+         * @enum {string}
+         */
+        DamageKind: "mismatch" | "missing" | "short" | "long" | "read_error";
         DefaultRetentionDto: {
             days: number;
             mode: components["schemas"]["LockMode"];
@@ -1479,6 +1579,32 @@ export interface components {
         FilesBytesDto: {
             bytes: number;
             files: number;
+        };
+        FindingDto: {
+            /** @description The file (asset) id */
+            assetId: string;
+            detail: string | null;
+            /** Format: date-time */
+            foundAt: string;
+            foundBy: components["schemas"]["FindingSource"];
+            /** @description primary, mirror or offsite: where the good bytes came from */
+            healedFrom: string | null;
+            id: string;
+            /** @description bytes differ (mismatch), missing, shorter, longer, read error */
+            kind: components["schemas"]["DamageKind"];
+            outcome: components["schemas"]["FindingOutcome"];
+            /** @description Where the damaged bytes went, relative to the volume root */
+            quarantinePath: string | null;
+            /** Format: date-time */
+            resolvedAt: string | null;
+            volume: components["schemas"]["VolumeRole"] | null;
+        };
+        /** @enum {string} */
+        FindingOutcome: "open" | "healed" | "no_good_copy" | "not_confirmed";
+        /** @enum {string} */
+        FindingSource: "scrub" | "verify" | "restore" | "drill" | "backup" | "cli" | "heal";
+        FindingsDto: {
+            items: components["schemas"]["FindingDto"][];
         };
         HealthDatabaseDto: {
             message?: string;
@@ -1661,6 +1787,13 @@ export interface components {
         ProjectType: "wedding" | "portrait" | "newborn" | "family" | "event" | "commercial" | "other";
         /** @enum {string} */
         ProtectionLevel: "uploading" | "copied" | "verified" | "offsite" | "immutable" | "drilled" | "at_risk";
+        ReportCopyDto: {
+            /** @description What was read (hashes, sizes) */
+            detail?: string;
+            kind: components["schemas"]["DamageKind"];
+            /** @description The volume whose copy was read */
+            volume: components["schemas"]["VolumeRole"];
+        };
         ResetPasswordDto: {
             password: string;
             /** @description The token of the reset link */
@@ -1757,6 +1890,63 @@ export interface components {
             /** @description Let two roots on one device count as two copies (not two media): a warning shows on every card */
             allow: boolean;
         };
+        ScrubCoverageDto: {
+            /** @description Re-read from the device within the cycle (scrub or ingest verification) */
+            checkedInCycle: number;
+            /** @description Local copies on online volumes */
+            copies: number;
+            cycleDays: number;
+            /** Format: date-time */
+            oldestCheckAt: string | null;
+            /** @description Of them, re-read by the scrub within the cycle */
+            scrubbedInCycle: number;
+        };
+        ScrubPassDto: {
+            bytesDone: number;
+            bytesTotal: number;
+            filesDone: number;
+            filesTotal: number;
+            findings: number;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @description Why the pass waits (an ingest, a restore, quiet hours) */
+            pausedReason: string | null;
+            projectId: string | null;
+            /** Format: date-time */
+            startedAt: string;
+            /** @enum {string} */
+            state: "running" | "completed" | "failed";
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+        };
+        ScrubSettingsDto: {
+            /** @description Every local copy is re-read at least once in this many days (default 30) */
+            cycleDays: number;
+            /** @description Days damaged bytes stay in quarantine before they are deleted (audited) */
+            quarantineDays: number;
+            /** @description …to here */
+            quietEnd: string | null;
+            /** @description "HH:MM" (server time zone): no scheduled scrub from here… */
+            quietStart: string | null;
+            /** @description I/O cap over both volumes, MB/s; 0: uncapped */
+            rateMBps: number;
+            /** @description Files a scrub slice reads at most before it yields */
+            sliceFiles: number;
+            /** @description MB a scrub slice reads at most before it yields */
+            sliceMB: number;
+        };
+        ScrubStatusDto: {
+            coverage: components["schemas"]["ScrubCoverageDto"];
+            /** @description The latest findings */
+            findings: components["schemas"]["FindingDto"][];
+            last: components["schemas"]["ScrubPassDto"] | null;
+            /** @description Findings not healed yet (open, or no good copy) */
+            openFindings: number;
+            running: components["schemas"]["ScrubPassDto"] | null;
+            settings: components["schemas"]["ScrubSettingsDto"];
+        };
         SealDto: {
             /** @description SHA-256 of the file as read from the card */
             sha256: string;
@@ -1813,6 +2003,10 @@ export interface components {
             path?: string;
             /** @description Project slug */
             project: string;
+        };
+        StartScrubDto: {
+            /** @description Only this project's copies */
+            project?: string;
         };
         TargetDto: {
             /** @description The last 4 characters of the access key id ("…0001"); never the secret */
@@ -1907,6 +2101,15 @@ export interface components {
             /** Format: date */
             shootDate?: string | null;
             type?: components["schemas"]["ProjectType"];
+        };
+        UpdateScrubSettingsDto: {
+            cycleDays?: number;
+            quarantineDays?: number;
+            quietEnd?: string | null;
+            quietStart?: string | null;
+            rateMBps?: number;
+            sliceFiles?: number;
+            sliceMB?: number;
         };
         UpdateTargetDto: {
             accessKeyId?: string;
@@ -2447,6 +2650,124 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    reportCopyDamage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportCopyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role editor or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    listFileFindings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description No such thing (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
                 };
             };
         };
@@ -4628,6 +4949,110 @@ export interface operations {
             };
         };
     };
+    startScrub: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartScrubDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrubPassDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getScrubStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrubStatusDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
     getAllowedFolders: {
         parameters: {
             query?: never;
@@ -4835,6 +5260,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SafeToFormatRuleDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role admin or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    getScrubSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrubSettingsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Needs role viewer or higher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    setScrubSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateScrubSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrubSettingsDto"];
                 };
             };
             /** @description Invalid input (VALIDATION_FAILED, MALFORMED_JSON, …) */

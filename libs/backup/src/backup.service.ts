@@ -12,8 +12,8 @@ import { AuditService } from '@studiovault/audit';
 import { AppError } from '@studiovault/common';
 import { BackupRunEntity, type BackupRunError, OffsiteTargetEntity, SettingEntity } from '@studiovault/catalog';
 import { AppConfig, CONFIG } from '@studiovault/config';
-import { ErrorCode, FileClass, LockMode, RunState, RunTrigger, TargetKind } from '@studiovault/contracts';
-import { cardFolder, projectYear, VolumeFiles } from '@studiovault/ingest';
+import { DamageKind, ErrorCode, FileClass, FindingSource, LockMode, RunState, RunTrigger, TargetKind } from '@studiovault/contracts';
+import { cardFolder, CopyDamageService, projectYear, VolumeFiles } from '@studiovault/ingest';
 import { JOB_DEFINITIONS, JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import {
   abortStaleMultipartUploads,
@@ -22,6 +22,7 @@ import {
   isNotFound,
   isPermanent,
   isTargetError,
+  LocalCopyDamaged,
   type OffsiteTarget,
   type Retention,
   uploadFile,
@@ -51,6 +52,7 @@ const MAX_STORED_ERRORS = 100;
 const STALE_MULTIPART_MS = 24 * 3600_000;
 /** Target-level failures after which a run stops trying file after file. */
 const TARGET_FAILURES_BEFORE_STOP = 3;
+const NO_LOCAL_COPY = 'no verified local copy is readable';
 
 export interface BackupSettings {
   /** Cron (5 fields) in `timezone`: when the nightly run starts. */
@@ -150,6 +152,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly queue: JobQueue,
     private readonly targets: TargetsService,
     private readonly audit: AuditService,
+    private readonly damage: CopyDamageService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -577,7 +580,7 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
         if (lock) retention = (await ensureRetention(ctx.driver, key, versionId, lock)).retention;
         if (f.legal_hold && !(await ctx.driver.getLegalHold(key, versionId))) await ctx.driver.putLegalHold(key, versionId, true);
       } else {
-        const path = await this.localPath(f.id);
+        const candidates = await this.localPaths(f.id);
         // Only a multipart upload can be resumed: small files skip the lookup.
         const prior: { upload_id: string }[] =
           size >= MULTIPART_THRESHOLD
@@ -587,42 +590,64 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
                 f.sha256,
               ])
             : [];
-        const outcome = await uploadFile(
-          ctx.driver,
-          {
-            key,
-            path,
-            size,
-            sha256: f.sha256,
-            xxh64: f.xxh64 ?? undefined,
-            lock,
-            legalHold: f.legal_hold,
-            contentType: 'application/octet-stream',
-          },
-          {
-            multipartThreshold: MULTIPART_THRESHOLD,
-            partSize: PART_SIZE,
-            concurrency: PART_CONCURRENCY,
-            resume: prior.length ? { uploadId: prior[0].upload_id } : undefined,
-            beforeSend: (bytes) => ctx.throttle.take(bytes),
-            partBuffers: ctx.partBuffers,
-            onMultipartCreated: async (uploadId) => {
-              await this.db.query(
-                `INSERT INTO offsite_multipart (target_id, object_key, upload_id, sha256, size) VALUES ($1, $2, $3, $4, $5)
+        const send = (path: string) =>
+          uploadFile(
+            ctx.driver,
+            {
+              key,
+              path,
+              size,
+              sha256: f.sha256,
+              xxh64: f.xxh64 ?? undefined,
+              lock,
+              legalHold: f.legal_hold,
+              contentType: 'application/octet-stream',
+            },
+            {
+              multipartThreshold: MULTIPART_THRESHOLD,
+              partSize: PART_SIZE,
+              concurrency: PART_CONCURRENCY,
+              resume: prior.length ? { uploadId: prior[0].upload_id } : undefined,
+              beforeSend: (bytes) => ctx.throttle.take(bytes),
+              partBuffers: ctx.partBuffers,
+              onMultipartCreated: async (uploadId) => {
+                await this.db.query(
+                  `INSERT INTO offsite_multipart (target_id, object_key, upload_id, sha256, size) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (target_id, object_key) DO UPDATE SET upload_id = EXCLUDED.upload_id, sha256 = EXCLUDED.sha256,
                    size = EXCLUDED.size, parts_done = 0, updated_at = now()`,
-                [ctx.target.id, key, uploadId, f.sha256, size],
-              );
+                  [ctx.target.id, key, uploadId, f.sha256, size],
+                );
+              },
+              onPartUploaded: async () => {
+                await this.db.query(
+                  `UPDATE offsite_multipart SET parts_done = parts_done + 1, updated_at = now() WHERE target_id = $1 AND object_key = $2`,
+                  [ctx.target.id, key],
+                );
+                await this.db.query(`UPDATE copies SET claimed_until = now() + interval '${CLAIM_MINUTES} minutes' WHERE id = $1`, [
+                  copyId,
+                ]);
+              },
             },
-            onPartUploaded: async () => {
-              await this.db.query(
-                `UPDATE offsite_multipart SET parts_done = parts_done + 1, updated_at = now() WHERE target_id = $1 AND object_key = $2`,
-                [ctx.target.id, key],
-              );
-              await this.db.query(`UPDATE copies SET claimed_until = now() + interval '${CLAIM_MINUTES} minutes' WHERE id = $1`, [copyId]);
-            },
-          },
-        );
+          );
+        // A local copy that does not match is reported (marked, healed) and the other volume's copy is read instead.
+        let outcome: Awaited<ReturnType<typeof send>> | undefined;
+        for (const c of candidates) {
+          try {
+            outcome = await send(c.path);
+            break;
+          } catch (err) {
+            if (!(err instanceof LocalCopyDamaged)) throw err;
+            await this.damage.report({
+              assetId: f.id,
+              copyId: c.copyId,
+              kind: err.kind === 'short' ? DamageKind.Short : err.kind === 'long' ? DamageKind.Long : DamageKind.Mismatch,
+              foundBy: FindingSource.Backup,
+              detail: err.message,
+            });
+          }
+        }
+        if (!outcome)
+          throw new LocalCopyDamaged('', 'mismatch', 'no good local copy to send: the damage is reported and the file is healed first');
         await this.db.query(`DELETE FROM offsite_multipart WHERE target_id = $1 AND object_key = $2`, [ctx.target.id, key]);
         if (outcome.partsReused)
           this.log.log(`${f.relative_path}: multipart upload resumed, ${outcome.partsReused} part(s) reused, ${outcome.partsSent} sent`);
@@ -663,6 +688,15 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
       ctx.requeued.delete(f.id);
     } catch (err) {
       const message = messageOf(err);
+      if (err instanceof LocalCopyDamaged || (err instanceof Error && err.message.startsWith(NO_LOCAL_COPY))) {
+        // A local fault, not the target's: the file waits (at risk, being healed) and the run records no target error.
+        await this.db.query(
+          `UPDATE copies SET state = 'pending', error = $2, claimed_by = NULL, claimed_until = NULL, updated_at = now() WHERE id = $1`,
+          [copyId, message.slice(0, 2000)],
+        );
+        this.log.warn(`off-site ${ctx.target.name}: ${f.relative_path}: local copy: ${message}`);
+        return;
+      }
       if (isTargetLevel(err) && isTargetError(err) && err.kind === 'transient') {
         // The target is away (network, gateway restart): the file waits for the run's next try, not for tomorrow.
         await this.db.query(
@@ -685,18 +719,30 @@ export class BackupService implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  /** The verified local copy to read: the primary's, else the mirror's, on a volume that is online. */
-  private async localPath(assetId: string): Promise<string> {
-    const rows: { role: 'primary' | 'mirror'; root_path: string; location: string }[] = await this.db.query(
-      `SELECT v.role, v.root_path, c.location FROM copies c JOIN storage_volumes v ON v.id = c.volume_id
+  /** The verified local copies to read, best first: the primary's, then the mirror's, on volumes that are online. */
+  private async localPaths(assetId: string): Promise<{ path: string; copyId: string }[]> {
+    const rows: { id: string; role: 'primary' | 'mirror'; root_path: string; location: string }[] = await this.db.query(
+      `SELECT c.id::text, v.role, v.root_path, c.location FROM copies c JOIN storage_volumes v ON v.id = c.volume_id
         WHERE c.asset_id = $1 AND c.state = 'verified' AND v.state = 'online' ORDER BY v.role = 'primary' DESC`,
       [assetId],
     );
+    const out: { path: string; copyId: string }[] = [];
     for (const r of rows) {
       const path = new VolumeFiles(r.role, r.root_path).finalPath(r.location);
-      if (await stat(path).catch(() => null)) return path;
+      if (await stat(path).catch(() => null)) out.push({ path, copyId: r.id });
+      else {
+        // A verified copy that is not there: reported like any other damage.
+        await this.damage.report({
+          assetId,
+          copyId: r.id,
+          kind: DamageKind.Missing,
+          foundBy: FindingSource.Backup,
+          detail: `not on the ${r.role} volume`,
+        });
+      }
     }
-    throw new Error('no verified local copy is readable (volumes offline?)');
+    if (!out.length) throw new Error(`${NO_LOCAL_COPY} (volumes offline, or the copies are damaged and being healed)`);
+    return out;
   }
 
   private async recordError(runId: string, e: BackupRunError): Promise<void> {

@@ -155,3 +155,32 @@ export interface CardVerdict {
   /** Why not (or "N files verified on two devices…" when safe). */
   reason: string;
 }
+
+/** What a read of a local copy found wrong (scrub, restore, drill, backup, the CLI). */
+export enum DamageKind {
+  /** The bytes differ from the source hash. */
+  Mismatch = 'mismatch',
+  Missing = 'missing',
+  Short = 'short',
+  Long = 'long',
+  ReadError = 'read_error',
+}
+
+/** Who found a damaged copy. */
+export enum FindingSource {
+  Scrub = 'scrub',
+  Verify = 'verify',
+  Restore = 'restore',
+  Drill = 'drill',
+  Backup = 'backup',
+  Cli = 'cli',
+  Heal = 'heal',
+}
+
+/** What became of a finding: still open, healed, no good copy anywhere, or a re-read found the copy good. */
+export enum FindingOutcome {
+  Open = 'open',
+  Healed = 'healed',
+  NoGoodCopy = 'no_good_copy',
+  NotConfirmed = 'not_confirmed',
+}

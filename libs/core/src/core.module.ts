@@ -10,6 +10,7 @@ import { BackupModule } from '@studiovault/backup';
 import { catalogDataSourceOptions } from '@studiovault/catalog';
 import { AppConfig, ConfigModule } from '@studiovault/config';
 import { IngestModule } from '@studiovault/ingest';
+import { IntegrityModule } from '@studiovault/integrity';
 import { JobsModule } from '@studiovault/jobs';
 import { ProjectsModule } from '@studiovault/projects';
 import { RecoveryModule } from '@studiovault/recovery';
@@ -86,6 +87,7 @@ export class CoreModule {
         BackupModule,
         RecoveryModule,
         AlertsModule,
+        IntegrityModule,
       ],
       exports: [
         ConfigModule,
@@ -97,6 +99,7 @@ export class CoreModule {
         BackupModule,
         RecoveryModule,
         AlertsModule,
+        IntegrityModule,
       ],
     };
   }

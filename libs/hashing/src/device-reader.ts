@@ -22,7 +22,12 @@ const buffers = new AlignedBufferPool(CHUNK, 4);
  * with O_DIRECT; where the file system refuses it (tmpfs accepts it but is memory anyway;
  * some network mounts refuse), a plain read, and the method says so.
  */
-export async function readFromDevice(path: string, algorithms: readonly HashAlgorithm[] = ['xxh64', 'sha256']): Promise<DeviceReadResult> {
+export async function readFromDevice(
+  path: string,
+  algorithms: readonly HashAlgorithm[] = ['xxh64', 'sha256'],
+  /** Called after each chunk read (the scrub's rate cap waits here). */
+  onRead?: (bytes: number) => Promise<void>,
+): Promise<DeviceReadResult> {
   const hasher = new MultiHasher(algorithms);
   const direct = constants.O_DIRECT;
   if (direct !== undefined) {
@@ -48,6 +53,7 @@ export async function readFromDevice(path: string, algorithms: readonly HashAlgo
           if (bytesRead === 0) return { hashes: hasher.digest(), bytes: hasher.bytes, method: 'o_direct' };
           hasher.update(buf.subarray(0, bytesRead));
           position += bytesRead;
+          if (onRead) await onRead(bytesRead);
           if (bytesRead < CHUNK) return { hashes: hasher.digest(), bytes: hasher.bytes, method: 'o_direct' };
         }
       } finally {
@@ -56,11 +62,15 @@ export async function readFromDevice(path: string, algorithms: readonly HashAlgo
       }
     }
   }
-  return plainRead(path, algorithms);
+  return plainRead(path, algorithms, onRead);
 }
 
 /** Reads through the page cache. */
-export async function plainRead(path: string, algorithms: readonly HashAlgorithm[] = ['xxh64', 'sha256']): Promise<DeviceReadResult> {
+export async function plainRead(
+  path: string,
+  algorithms: readonly HashAlgorithm[] = ['xxh64', 'sha256'],
+  onRead?: (bytes: number) => Promise<void>,
+): Promise<DeviceReadResult> {
   const hasher = new MultiHasher(algorithms);
   const fh = await open(path, 'r');
   try {
@@ -69,6 +79,7 @@ export async function plainRead(path: string, algorithms: readonly HashAlgorithm
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) break;
       hasher.update(buf.subarray(0, bytesRead));
+      if (onRead) await onRead(bytesRead);
     }
   } finally {
     await fh.close();

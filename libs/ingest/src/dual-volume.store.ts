@@ -110,6 +110,10 @@ export class DualVolumeStore extends DataStore {
       if ((await primary.partSize(id)) === null) await primary.createPart(id);
       if (writeMirror && (await mirror!.partSize(id)) === null) await mirror!.createPart(id);
     }
+    // "Being received now", for the scrub, which yields to ingests: at the start of each PATCH and every 30 s of one.
+    let seen = Date.now();
+    const heartbeat = () => void this.uploads.query(`UPDATE uploads SET updated_at = now() WHERE id = $1`, [id]).catch(() => undefined);
+    heartbeat();
     const p = await primary.openPart(id);
     let m: StagingFile | undefined;
     let writing: Promise<void> | undefined;
@@ -119,6 +123,10 @@ export class DualVolumeStore extends DataStore {
       let position = offset; // file position of the next byte to write
       /** Hashes `buf[from, from + bytes)` and writes it at `position` to both volumes, while the next one is prepared. */
       const emit = async (buf: Buffer, from: number, bytes: number) => {
+        if (Date.now() - seen > 30_000) {
+          seen = Date.now();
+          heartbeat();
+        }
         const at = position;
         state.hasher.update(buf.subarray(from, from + bytes));
         await writing; // the previous buffer is on both volumes before this one goes out

@@ -6,3 +6,4 @@ export * from './volume-files';
 export * from './ingest.module';
 export * from './tus-uploads';
 export * from './card-seal.service';
+export * from './copy-damage.service';

@@ -245,6 +245,10 @@ export class IngestService {
     }
   }
 
+  async assetExists(assetId: string): Promise<boolean> {
+    return (await this.db.getRepository(AssetEntity).count({ where: { id: assetId } })) > 0;
+  }
+
   async getCard(cardId: string): Promise<CardEntity> {
     const card = UUID.test(cardId) ? await this.db.getRepository(CardEntity).findOne({ where: { id: cardId } }) : null;
     if (!card) throw new AppError(ErrorCode.CardNotFound, 'No such card');
@@ -819,12 +823,23 @@ export class IngestService {
   /** Sets an asset's local protection level from its copies (only ever what the checks proved). */
   async recomputeAsset(assetId: string, em: EntityManager = this.db.manager): Promise<ProtectionLevel> {
     const asset = (await em.findOne(AssetEntity, { where: { id: assetId } }))!;
-    const rows: { state: CopyState; device_id: string | null; same_device_override: boolean; error: string | null; role: string }[] =
-      await em.query(
-        `SELECT c.state, v.device_id, v.same_device_override, c.error, v.role FROM copies c JOIN storage_volumes v ON v.id = c.volume_id WHERE c.asset_id = $1`,
-        [assetId],
-      );
-    const bad = rows.find((r) => r.state === CopyState.Mismatch);
+    const rows: {
+      state: CopyState;
+      device_id: string | null;
+      same_device_override: boolean;
+      error: string | null;
+      role: string;
+      finding: string | null;
+    }[] = await em.query(
+      `SELECT c.state, v.device_id, v.same_device_override, c.error, v.role,
+              (SELECT f.outcome FROM integrity_findings f WHERE f.copy_id = c.id AND f.outcome IN ('open','no_good_copy')
+                ORDER BY f.id DESC LIMIT 1) AS finding
+         FROM copies c JOIN storage_volumes v ON v.id = c.volume_id WHERE c.asset_id = $1`,
+      [assetId],
+    );
+    // A damaged or missing copy that a check found (not one still to be written) puts the file at risk until it is healed.
+    const damaged = rows.filter((r) => r.state === CopyState.Mismatch || (r.finding && r.state !== CopyState.Verified));
+    const bad = damaged[0];
     const verified = rows.filter((r) => r.state === CopyState.Verified);
     const devices = new Set(verified.map((r) => r.device_id));
     const override = verified.length >= 2 && verified.every((r) => r.same_device_override);
@@ -832,12 +847,17 @@ export class IngestService {
     let reason: string | null = null;
     if (bad) {
       level = ProtectionLevel.AtRisk;
-      reason = `${bad.role} copy does not match: ${bad.error}`;
+      const what = damaged
+        .map((r) => `${r.role} copy ${r.state === CopyState.Missing ? 'missing' : 'does not match'}: ${r.error}`)
+        .join('; ');
+      reason = damaged.some((r) => r.finding === 'no_good_copy') ? `no good copy: ${what}` : what;
     } else if (verified.length >= 2 && (devices.size >= 2 || override)) {
       // Off-site levels are kept; local verification only ever raises "copied" to "verified".
       level = [ProtectionLevel.Offsite, ProtectionLevel.Immutable, ProtectionLevel.Drilled].includes(asset.protection)
         ? asset.protection
-        : ProtectionLevel.Verified;
+        : asset.protection === ProtectionLevel.AtRisk
+          ? await this.offsiteLevel(assetId, em) // healed: the off-site copies it had still count
+          : ProtectionLevel.Verified;
       if (devices.size < 2) reason = 'two copies on one device (admin override)';
     } else {
       level = ProtectionLevel.Copied;
@@ -852,6 +872,17 @@ export class IngestService {
     // twins follow their original
     await em.query(`UPDATE assets SET protection = $2 WHERE duplicate_of_asset_id = $1`, [assetId, level]);
     return level;
+  }
+
+  /** The level a file with two verified local copies has from its off-site copies (after a heal). */
+  private async offsiteLevel(assetId: string, em: EntityManager): Promise<ProtectionLevel> {
+    const [r]: { immutable: boolean; offsite: boolean }[] = await em.query(
+      `SELECT bool_or(c.state = 'immutable') AS immutable, bool_or(c.state IN ('uploaded','immutable')) AS offsite
+         FROM copies c JOIN offsite_targets t ON t.id = c.target_id
+        WHERE c.asset_id = $1 AND c.version_id IS NOT NULL AND (t.kind = 's3' OR t.rotates_offsite)`,
+      [assetId],
+    );
+    return r?.immutable ? ProtectionLevel.Immutable : r?.offsite ? ProtectionLevel.Offsite : ProtectionLevel.Verified;
   }
 
   /** Updates the card's state; when every file is verified, queues the card's ASC MHL seal. */
@@ -895,8 +926,15 @@ export class IngestService {
     for (const w of written) await this.queue.send(JobName.AssetsVerify, { assetId: w.asset_id });
     const waiting: { id: string }[] = await this.db.query(`SELECT id FROM cards WHERE state = 'verifying'`);
     for (const c of waiting) await this.queue.send(JobName.CardsSeal, { cardId: c.id }, { singletonKey: c.id });
+    // Heals that waited for a volume (their retries ran out while it was away).
+    const heals: { id: string; copy_id: string }[] = await this.db.query(
+      `SELECT id::text, copy_id::text FROM integrity_findings WHERE outcome = 'open' AND copy_id IS NOT NULL ORDER BY id LIMIT 10000`,
+    );
+    for (const h of heals) await this.queue.send(JobName.CopiesHeal, { findingId: h.id }, { singletonKey: `heal-${h.copy_id}` });
     const missing: { id: string; asset_id: string; volume_id: string; location: string }[] = await this.db.query(
-      `SELECT c.id, c.asset_id, c.volume_id, c.location FROM copies c WHERE c.volume_id IS NOT NULL AND c.state = 'missing' ORDER BY c.id LIMIT 10000`,
+      `SELECT c.id, c.asset_id, c.volume_id, c.location FROM copies c WHERE c.volume_id IS NOT NULL AND c.state = 'missing'
+          AND NOT EXISTS (SELECT 1 FROM integrity_findings f WHERE f.copy_id = c.id AND f.outcome IN ('open','no_good_copy'))
+        ORDER BY c.id LIMIT 10000`,
     );
     let repaired = 0;
     for (const m of missing) {

@@ -28,6 +28,12 @@ export enum JobName {
   ExpiryApply = 'expiry.apply',
   /** Detect problems (raise and clear), check removable drives, send due alerts and digests. */
   AlertsCheck = 'alerts.check',
+  /** One slice of a scrub pass: re-read local copies from their devices and compare with the source hash. */
+  ScrubRun = 'scrub.run',
+  /** Rewrite a damaged or missing local copy from a good one (the other volume, else off-site). */
+  CopiesHeal = 'copies.heal',
+  /** Delete quarantined damaged bytes older than the admin's quarantine days (audited). */
+  QuarantinePurge = 'quarantine.purge',
 }
 
 export interface JobDefinition {
@@ -95,6 +101,24 @@ export const JOB_DEFINITIONS: Record<JobName, JobDefinition> = {
     expireInSeconds: 300,
     // A backstop: the process running jobs also runs a pass every STUDIOVAULT_ALERT_CHECK_SECONDS (30 s).
     cron: '* * * * *',
+  },
+  // The cron is the background tick: it continues a running pass or starts one when copies are due; a slice re-queues the next.
+  [JobName.ScrubRun]: {
+    policy: 'stately',
+    retryLimit: 3,
+    retryDelaySeconds: 30,
+    retryBackoff: true,
+    expireInSeconds: 3600,
+    cron: '*/5 * * * *',
+  },
+  [JobName.CopiesHeal]: { policy: 'standard', retryLimit: 5, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
+  [JobName.QuarantinePurge]: {
+    policy: 'stately',
+    retryLimit: 2,
+    retryDelaySeconds: 60,
+    retryBackoff: true,
+    expireInSeconds: 600,
+    cron: '41 4 * * *',
   },
   [JobName.CopiesRepair]: { policy: 'stately', retryLimit: 3, retryDelaySeconds: 30, retryBackoff: true, expireInSeconds: 3600 },
 };

@@ -145,6 +145,26 @@ async function hashFile(file: UploadFile): Promise<{ md5: string; local: { name:
   return { md5: md5.digest('base64'), local: local.result(), bytes };
 }
 
+/**
+ * The local copy being sent does not match the catalog: a fault of that copy, not of the target
+ * (the caller reports it and reads another copy; the target is not "failing" for it).
+ */
+export class LocalCopyDamaged extends Error {
+  override name = 'LocalCopyDamaged';
+  constructor(
+    readonly path: string,
+    readonly kind: 'mismatch' | 'short' | 'long',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function localMismatch(file: UploadFile, bytes: number, what: string): LocalCopyDamaged {
+  const kind = bytes < file.size ? 'short' : bytes > file.size ? 'long' : 'mismatch';
+  return new LocalCopyDamaged(file.path, kind, `${file.path}: ${what} (expected ${file.size} bytes, sha256 ${file.sha256})`);
+}
+
 function mismatch(file: UploadFile, what: string): TargetError {
   return new TargetError('permanent', 'BadDigest', `${file.path}: ${what} (expected ${file.size} bytes, sha256 ${file.sha256})`);
 }
@@ -194,7 +214,7 @@ export async function uploadFile(target: OffsiteTarget, file: UploadFile, option
 async function sendSingle(target: OffsiteTarget, file: UploadFile, options: UploadOptions) {
   const hashed = await hashFile(file);
   if (hashed.bytes !== file.size || !hashed.local.ok)
-    throw mismatch(file, `the local copy has ${hashed.bytes} bytes, ${hashed.local.name} ${hashed.local.value}`);
+    throw localMismatch(file, hashed.bytes, `the local copy has ${hashed.bytes} bytes, ${hashed.local.name} ${hashed.local.value}`);
   await options.beforeSend?.(file.size);
   const put = await target.put(
     file.key,
@@ -270,7 +290,7 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
       try {
         while (got < length) {
           const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-          if (bytesRead === 0) throw mismatch(file, `the local copy ends at ${offset + got} bytes`);
+          if (bytesRead === 0) throw localMismatch(file, offset + got, `the local copy ends at ${offset + got} bytes`);
           got += bytesRead;
         }
       } catch (err) {
@@ -309,7 +329,7 @@ async function sendMultipart(target: OffsiteTarget, file: UploadFile, options: U
   const digest = local.result();
   if (!digest.ok) {
     await target.abortMultipart(file.key, id).catch(() => undefined);
-    throw mismatch(file, `the local copy hashes to ${digest.name} ${digest.value}`);
+    throw localMismatch(file, file.size, `the local copy hashes to ${digest.name} ${digest.value}`);
   }
   const done = await target.completeMultipart(file.key, id, parts);
   return { versionId: done.versionId, etag: done.etag, multipart: true, partsReused: reused, partsSent: sentCount };

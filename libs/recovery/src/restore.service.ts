@@ -5,8 +5,15 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '@studiovault/audit';
 import { TargetsService } from '@studiovault/backup';
 import { AppError, currentContext } from '@studiovault/common';
-import { compileRestorePattern, ErrorCode, RestorePatternError, type RestoreMatcher } from '@studiovault/contracts';
-import { versionedPath } from '@studiovault/ingest';
+import {
+  compileRestorePattern,
+  DamageKind,
+  ErrorCode,
+  FindingSource,
+  RestorePatternError,
+  type RestoreMatcher,
+} from '@studiovault/contracts';
+import { CopyDamageService, versionedPath } from '@studiovault/ingest';
 import { JobName, JobQueue, OnJob } from '@studiovault/jobs';
 import { AllowedFoldersService } from '@studiovault/volumes';
 import { RestoreWriter } from './restore-writer';
@@ -89,8 +96,9 @@ export class RestoreService {
     private readonly queue: JobQueue,
     private readonly audit: AuditService,
     private readonly folders: AllowedFoldersService,
+    private readonly damage: CopyDamageService,
   ) {
-    this.sources = new AssetSources(db, targets);
+    this.sources = new AssetSources(db, targets, (r) => damage.report({ ...r, foundBy: FindingSource.Restore }).then(() => undefined));
   }
 
   async plan(sel: RestoreSelection): Promise<RestorePlan> {
@@ -278,17 +286,9 @@ export class RestoreService {
     }
   }
 
-  /** A restore read a local copy that does not match: the copy is a mismatch and the file at risk (levels follow checks). */
+  /** A restore read a local copy that does not match: reported (marked, the file at risk, the heal queued). */
   private async markDamaged(copyId: string, assetId: string, why: string): Promise<void> {
-    await this.db.query(`UPDATE copies SET state = 'mismatch', error = $2, updated_at = now() WHERE id = $1 AND volume_id IS NOT NULL`, [
-      copyId,
-      why.slice(0, 1000),
-    ]);
-    await this.db.query(
-      `UPDATE assets SET protection = 'at_risk', protection_reason = $2, updated_at = now() WHERE id = $1::bigint OR duplicate_of_asset_id = $1::bigint`,
-      [assetId, `restore found a damaged ${why}`.slice(0, 500)],
-    );
-    await this.audit.record('copy.mismatch', { type: 'asset', id: assetId }, { copy: copyId, found: 'restore' });
+    await this.damage.report({ assetId, copyId, kind: DamageKind.Mismatch, foundBy: FindingSource.Restore, detail: why.slice(0, 1000) });
   }
 
   private async fail(id: string, path: string, message: string): Promise<void> {

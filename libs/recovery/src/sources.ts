@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { TargetsService } from '@studiovault/backup';
 import { AppError } from '@studiovault/common';
-import { ErrorCode } from '@studiovault/contracts';
+import { DamageKind, ErrorCode } from '@studiovault/contracts';
 import { ChunkGatherer, chunksDone } from '@studiovault/hashing';
 import { VolumeFiles } from '@studiovault/ingest';
 import type { OffsiteTarget } from '@studiovault/offsite';
@@ -46,6 +46,8 @@ export class AssetSources {
   constructor(
     private readonly db: DataSource,
     private readonly targets: TargetsService,
+    /** Told about a local copy found missing or of the wrong size (the server marks it and heals it). */
+    private readonly onDamaged?: (r: { assetId: string; copyId: string; kind: DamageKind; detail: string }) => Promise<void>,
   ) {}
 
   /**
@@ -77,6 +79,13 @@ export class AssetSources {
         const st = await stat(path).catch(() => null);
         if (!st || st.size !== file.size) {
           tried.push(`${source}: ${st ? `${st.size} bytes on disk` : 'file missing'}`);
+          const kind = !st ? DamageKind.Missing : st.size < file.size ? DamageKind.Short : DamageKind.Long;
+          await this.onDamaged?.({
+            assetId: file.assetId,
+            copyId: r.copy_id!,
+            kind,
+            detail: st ? `${st.size} bytes on disk, ${file.size} expected` : `not on the ${source} volume`,
+          });
           continue;
         }
         return { source, stream: createReadStream(path, { highWaterMark: 1024 * 1024 }), copyId: r.copy_id };

@@ -3,12 +3,13 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags }
 import type { Response } from 'express';
 import { CatalogQueries, CopyEntity, StorageVolumeEntity } from '@studiovault/catalog';
 import { CopyState, ProtectionLevel, Role, VolumeState } from '@studiovault/contracts';
-import { IngestService } from '@studiovault/ingest';
+import { CopyDamageService, IngestService } from '@studiovault/ingest';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { ApiConflict, ApiNotFound, Roles } from '../auth/access.decorators';
 import { AnnounceCardDto, CardDto, CardFilesDto, CardFilesQueryDto } from '../dtos/card.dto';
 import { ErrorDto } from '../dtos/error.dto';
+import { FindingDto } from '../dtos/integrity.dto';
 import { uuidPipe } from './pipes';
 
 @ApiTags('cards')
@@ -18,6 +19,7 @@ export class CardsController {
     private readonly ingest: IngestService,
     private readonly queries: CatalogQueries,
     @InjectDataSource() private readonly db: DataSource,
+    private readonly damage: CopyDamageService,
   ) {}
 
   @Post('projects/:slug/cards')
@@ -64,9 +66,10 @@ export class CardsController {
     await this.ingest.getCard(id);
     const page = await this.queries.listCardFiles(id, { limit: q.limit ?? 200, after: q.after }, { notVerified: q.notVerified === 'true' });
     const ids = page.rows.map((r) => r.id);
-    const [copies, volumes] = await Promise.all([
+    const [copies, volumes, findings] = await Promise.all([
       ids.length ? this.db.getRepository(CopyEntity).find({ where: { assetId: In(ids) }, order: { id: 'ASC' } }) : [],
       this.db.getRepository(StorageVolumeEntity).find(),
+      ids.length ? this.damage.findings({ assetIds: ids }) : [],
     ]);
     const role = new Map(volumes.map((v) => [v.id, v.role]));
     // A copy on an offline volume is unreachable: it does not count, and the file says why.
@@ -103,7 +106,10 @@ export class CardsController {
               observedXxh64: c.observedXxh64,
               verifiedAt: c.verifiedAt?.toISOString() ?? null,
               error: offline.has(c.volumeId!) ? (offline.get(c.volumeId!)!.offlineReason ?? c.error) : c.error,
+              lastScrubbedAt: c.lastScrubbedAt?.toISOString() ?? null,
+              scrubResult: c.scrubResult,
             })),
+          findings: findings.filter((f) => f.assetId === r.id).map(FindingDto.from),
         };
       }),
       nextCursor: page.nextCursor,

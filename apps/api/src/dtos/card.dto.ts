@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { FindingDto } from './integrity.dto';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { CardState, NameWarningCode, ProtectionLevel, SafeToFormatRule, VolumeRole } from '@studiovault/contracts';
@@ -146,6 +147,14 @@ export class CopyDto {
   @ApiProperty({ type: String, nullable: true }) observedXxh64!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) verifiedAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) error!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the scrub last re-read this copy from its device' })
+  lastScrubbedAt!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'What that read found: ok, mismatch, missing, short, long, read_error, healed',
+  })
+  scrubResult!: string | null;
 }
 
 export class CardFileDto {
@@ -166,6 +175,8 @@ export class CardFileDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) captureTime!: string | null;
   @ApiProperty({ type: [NameWarningDto] }) warnings!: NameWarningDto[];
   @ApiProperty({ type: [CopyDto] }) copies!: CopyDto[];
+  @ApiProperty({ type: [FindingDto], description: "The file's history: damage found (by whom) and what became of it, newest first" })
+  findings!: FindingDto[];
 }
 
 export class CardFilesDto {

@@ -593,6 +593,27 @@ export async function restoreFromServer(ctx: Context, opts: FromServerOptions, s
     }
   };
 
+  /**
+   * A local copy that did not match is reported to the server (it marks the copy, puts the file at
+   * risk and heals it from a good copy); the restore goes on whatever the report's fate.
+   */
+  const reportDamage = async (f: Planned, bad: FileError[]): Promise<void> => {
+    for (const b of bad) {
+      if (b.reason !== 'mismatch' || (b.source !== 'primary' && b.source !== 'mirror')) continue;
+      try {
+        await api.call(
+          api.client.POST('/api/assets/{id}/copies/report', {
+            params: { path: { id: f.assetId } },
+            body: { volume: b.source, kind: 'mismatch', detail: b.message.slice(0, 1000) },
+          }),
+        );
+        say(`${clean(f.restorePath)}: the damaged ${b.source} copy was reported to the server, which heals it`);
+      } catch (err) {
+        warn(`${f.restorePath}: could not report the damaged ${b.source} copy to the server: ${(err as Error).message}`);
+      }
+    }
+  };
+
   const restoreOne = async (f: Planned): Promise<void> => {
     const fp = progress.file(f.restorePath, f.size);
     fp.update(0);
@@ -611,6 +632,7 @@ export async function restoreFromServer(ctx: Context, opts: FromServerOptions, s
           const other = await tryCopy(f, copy, update);
           if (other.kind === 'failed') return;
           if (other.kind === 'restored') {
+            await reportDamage(f, bad);
             for (const b of bad.filter((x) => x.reason === 'mismatch')) {
               warn(
                 `${f.restorePath}: the copy on ${sourceWords(b.source ?? null)} does not match the catalog (SHA-256 ` +
@@ -623,6 +645,7 @@ export async function restoreFromServer(ctx: Context, opts: FromServerOptions, s
         }
       }
       const damaged = bad.filter((b) => b.reason === 'mismatch');
+      await reportDamage(f, damaged);
       if (damaged.length) errors.push({ ...damaged[0], message: damaged.map((b) => b.message).join('; ') });
       else errors.push(bad[0]);
     } finally {

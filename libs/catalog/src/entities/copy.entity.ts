@@ -19,6 +19,9 @@ export class CopyEntity {
   @Column({ name: 'retain_until', type: 'timestamptz', nullable: true }) retainUntil!: Date | null;
   @Column({ name: 'lock_checked_at', type: 'timestamptz', nullable: true }) lockCheckedAt!: Date | null;
   @Column({ type: 'text', nullable: true }) error!: string | null;
+  /** When the scrub last re-read this local copy from its device, and what it found. */
+  @Column({ name: 'last_scrubbed_at', type: 'timestamptz', nullable: true }) lastScrubbedAt!: Date | null;
+  @Column({ name: 'scrub_result', type: 'varchar', length: 16, nullable: true }) scrubResult!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }
