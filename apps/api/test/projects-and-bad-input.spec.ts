@@ -1,5 +1,6 @@
 import { TestApp } from '@studiovault/testing';
 import { Client } from 'pg';
+import { VolumesService } from '@studiovault/volumes';
 import { setupAdmin, startApi, userToken } from './helpers';
 
 describe('projects API and bad input', () => {
@@ -16,6 +17,7 @@ describe('projects API and bad input', () => {
 
   beforeAll(async () => {
     t = await startApi({ STUDIOVAULT_BODY_LIMIT: '16kb' });
+    await t.app.get(VolumesService).registerConfigured(); // cards are announced only on volumes known by their marker
     admin = await setupAdmin(t);
     editor = await userToken(t, admin, 'editor');
   });
