@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@tus/server';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { DataSource } from 'typeorm';
-import { AppError, statusOf } from '@studiovault/common';
+import { AppError, isDatabaseUnavailable, statusOf } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
 import { JobName, OnJob } from '@studiovault/jobs';
 import { DualVolumeStore } from './dual-volume.store';
@@ -74,6 +74,8 @@ function toTusError(err: unknown): { status_code: number; body: string } | undef
   if (err instanceof VolumeWriteError)
     appError = new AppError(err.full ? ErrorCode.InsufficientStorage : ErrorCode.VolumeOffline, err.message);
   else if (err instanceof AppError) appError = err;
+  else if (isDatabaseUnavailable(err))
+    appError = new AppError(ErrorCode.DatabaseUnavailable, 'The catalog database is not reachable right now; try again shortly');
   if (!appError) return undefined;
   const statusCode = statusOf(appError.code);
   return {

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppError, statusOf } from '@studiovault/common';
+import { AppError, isDatabaseUnavailable, statusOf } from '@studiovault/common';
 import { ErrorBody, ErrorCode } from '@studiovault/contracts';
 import { MetricsService } from '../ops/metrics.service';
 
@@ -50,7 +50,11 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof AppError) err = exception;
     else if (fromBodyParser(exception)) err = fromBodyParser(exception)!;
     else if (exception instanceof HttpException) err = fromHttpException(exception);
-    else {
+    else if (isDatabaseUnavailable(exception)) {
+      // The catalog's Postgres is away (restarting, killed): the request can be tried again.
+      this.log.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      err = new AppError(ErrorCode.DatabaseUnavailable, 'The catalog database is not reachable right now; try again shortly');
+    } else {
       // Unknown errors are logged with their stack but answered without detail.
       this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
       err = new AppError(ErrorCode.Internal, 'Internal error; the server log has the details');
@@ -59,6 +63,7 @@ export class ErrorFilter implements ExceptionFilter {
     this.metrics.httpErrors.inc({ code: err.code });
     const body: ErrorBody = { statusCode, code: err.code, message: err.message, requestId: req.id ? String(req.id) : undefined };
     if (err.details?.length) body.details = err.details;
+    if (err.code === ErrorCode.DatabaseUnavailable && !res.headersSent) res.setHeader('Retry-After', '5');
     if (!res.headersSent) res.status(statusCode).json(body);
   }
 }
