@@ -294,7 +294,12 @@ describe('ingest with the embedded Postgres killed mid-ingest', () => {
       code: 'DATABASE_UNAVAILABLE',
       retryAfter: '5',
     });
-    const done = await run.done;
+    const done = await Promise.race([
+      run.done,
+      new Promise<never>((_, fail) =>
+        setTimeout(() => fail(new Error(`the CLI did not end:\n${run.stderr()}\nserver:\n${rig.server.output()}`)), 150_000).unref(),
+      ),
+    ]);
     const doc = safeRun(done);
     expect(rig.server.child.exitCode).toBeNull(); // the server lived through it
     expect(rig.server.output()).not.toMatch(/unhandled|Internal error/i);

@@ -64,8 +64,9 @@ export function registerIngestCommand(program: Command): void {
         '',
         'Every file is hashed (xxh64 and SHA-256) as it is read for the upload, and the server checks the bytes it',
         'wrote against those hashes; then it re-reads both copies from their disks. Run the same command again after',
-        'any interruption (pulled cable, closed laptop, Ctrl-C): uploads resume at their byte offset, files already',
-        'verified are skipped.',
+        'any interruption (pulled cable, closed laptop, Ctrl-C): uploads resume at their byte offset. Every run reads',
+        'and hashes every file of the card: a file whose bytes are already verified is skipped, a changed one is',
+        'uploaded as a new version. While waiting, the CLI retries through server restarts and 5xx answers.',
         '',
         'Exit codes: 0 every file verified on two devices, 1 not (the last line says why), 2 usage, 3 server unreachable.',
         '',
@@ -174,7 +175,7 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
   if (!ctx.out.json || tty) {
     say(
       `${created ? 'Ingesting' : 'Ingesting again'} ${walk.files.length} file(s), ${formatBytes(walk.bytes)}, ` +
-        `as card "${clean(label)}" of project ${project}${created ? '' : ' (the card exists: files already verified are skipped)'}`,
+        `as card "${clean(label)}" of project ${project}${created ? '' : ' (the card exists: every file is read again, files already verified are skipped)'}`,
     );
   }
 
