@@ -76,9 +76,18 @@ class Rig {
       body: JSON.stringify({ email: ADMIN.STUDIOVAULT_ADMIN_EMAIL, password: ADMIN.STUDIOVAULT_ADMIN_PASSWORD, tokenName: 'no-stuck' }),
     });
     this.token = ((await login.json()) as { token: string }).token;
-    expect((await this.api('/api/projects', { method: 'POST', body: JSON.stringify({ name: 'No stuck', slug: PROJECT, shootDate: `${YEAR}-05-01` }) })).status).toBe(201);
+    expect(
+      (
+        await this.api('/api/projects', {
+          method: 'POST',
+          body: JSON.stringify({ name: 'No stuck', slug: PROJECT, shootDate: `${YEAR}-05-01` }),
+        })
+      ).status,
+    ).toBe(201);
     // "Safe to format" = two verified local copies (no off-site target in these tests).
-    expect((await this.api('/api/settings/safe-to-format', { method: 'PUT', body: JSON.stringify({ rule: 'two_local' }) })).status).toBe(200);
+    expect((await this.api('/api/settings/safe-to-format', { method: 'PUT', body: JSON.stringify({ rule: 'two_local' }) })).status).toBe(
+      200,
+    );
   }
 
   async start(): Promise<void> {
@@ -179,7 +188,11 @@ describe('ingest with an external Postgres: re-ingest reads every file, crashes 
       'DCIM/100CANON/IMG_0002.JPG': ['version', 'verified'],
     });
     // Both disks hold the new bytes (as the version) and keep the old ones.
-    rig.expectOnBothDisks('A001', { ...files, 'DCIM/100CANON/IMG_0002.JPG': changed }, { 'DCIM/100CANON/IMG_0002.JPG': 'DCIM/100CANON/IMG_0002~v2.JPG' });
+    rig.expectOnBothDisks(
+      'A001',
+      { ...files, 'DCIM/100CANON/IMG_0002.JPG': changed },
+      { 'DCIM/100CANON/IMG_0002.JPG': 'DCIM/100CANON/IMG_0002~v2.JPG' },
+    );
     rig.expectOnBothDisks('A001', { 'DCIM/100CANON/IMG_0002.JPG': files['DCIM/100CANON/IMG_0002.JPG'] });
     expect(await rig.verdict(second.card.id)).toMatchObject({ safe: true });
     // A third run reads the card again and skips both (their bytes are verified).
@@ -190,7 +203,10 @@ describe('ingest with an external Postgres: re-ingest reads every file, crashes 
   it('(d) an upload row left "receiving" (created as the server crashed) is superseded when the re-run starts the path over', async () => {
     const files = { 'DCIM/100CANON/IMG_0101.CR3': randomBytes(700_000), 'DCIM/100CANON/IMG_0102.JPG': randomBytes(300_000) };
     const card = await rig.makeCard('D001', files);
-    const announced = await rig.api(`/api/projects/${PROJECT}/cards`, { method: 'POST', body: JSON.stringify({ label: 'D001', files: 2, bytes: 1_000_000 }) });
+    const announced = await rig.api(`/api/projects/${PROJECT}/cards`, {
+      method: 'POST',
+      body: JSON.stringify({ label: 'D001', files: 2, bytes: 1_000_000 }),
+    });
     expect(announced.status).toBe(201);
     // The row of an upload whose Location never reached the client.
     const created = await fetch(`${rig.base}/files`, {
@@ -231,7 +247,12 @@ describe('ingest with an external Postgres: re-ingest reads every file, crashes 
     await rig.server.exited;
     const active = (await pg.query(`SELECT id FROM pgboss.job WHERE name = 'assets.verify' AND state = 'active'`)).rows.map((r) => r.id);
     expect(active.length).toBeGreaterThan(0); // left active by the dead process (its expiry is 30 minutes)
-    await until('the CLI to notice', async () => run.stderr(), (s) => s.includes('server unavailable, retrying…') || s.includes('retrying in'), 30_000);
+    await until(
+      'the CLI to notice',
+      async () => run.stderr(),
+      (s) => s.includes('server unavailable, retrying…') || s.includes('retrying in'),
+      30_000,
+    );
 
     const restarted = Date.now();
     await rig.start();

@@ -121,7 +121,13 @@ describe('job queue (pg-boss in the catalog Postgres)', () => {
   it('jobs claimed by a dead process run again at the next sweep, not after their expiry', async () => {
     // An hour's expiry: only the heartbeat sweep can bring these jobs back within the test.
     const defs = {
-      [JobName.VolumesCheck]: { policy: 'standard' as const, expireInSeconds: 3600, retryDelaySeconds: 1, retryBackoff: false, retryLimit: 3 },
+      [JobName.VolumesCheck]: {
+        policy: 'standard' as const,
+        expireInSeconds: 3600,
+        retryDelaySeconds: 1,
+        retryBackoff: false,
+        retryLimit: 3,
+      },
     };
     const producer = new JobQueue({ connectionString: db.url, ...FAST, definitions: defs });
     await producer.start('producer');

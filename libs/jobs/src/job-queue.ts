@@ -198,10 +198,11 @@ export class JobQueue implements OnApplicationShutdown {
     const db = this.boss?.getDb();
     if (!db) return;
     const s = this.schema;
-    await db.executeSql(
-      `INSERT INTO ${s}.sv_worker (id, host, pid) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET beat_on = now()`,
-      [this.workerId, hostname(), process.pid],
-    );
+    await db.executeSql(`INSERT INTO ${s}.sv_worker (id, host, pid) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET beat_on = now()`, [
+      this.workerId,
+      hostname(),
+      process.pid,
+    ]);
     const ids = [...this.claims.keys()];
     const names = ids.map((id) => this.claims.get(id)!);
     await db.executeSql(
@@ -223,18 +224,14 @@ export class JobQueue implements OnApplicationShutdown {
     const db = boss.getDb();
     const s = this.schema;
     const workers = (
-      await db.executeSql(
-        `SELECT id, host, pid, beat_on < now() - make_interval(secs => $2) AS stale FROM ${s}.sv_worker WHERE id <> $1`,
-        [this.workerId, this.options.deadAfterSeconds ?? 45],
-      )
+      await db.executeSql(`SELECT id, host, pid, beat_on < now() - make_interval(secs => $2) AS stale FROM ${s}.sv_worker WHERE id <> $1`, [
+        this.workerId,
+        this.options.deadAfterSeconds ?? 45,
+      ])
     ).rows as { id: string; host: string; pid: number; stale: boolean }[];
     const here = hostname();
     const dead = workers
-      .filter(
-        (w) =>
-          w.stale ||
-          (w.host === here && (w.pid === process.pid ? !LOCAL_WORKERS.has(w.id) : !processAlive(w.pid))),
-      )
+      .filter((w) => w.stale || (w.host === here && (w.pid === process.pid ? !LOCAL_WORKERS.has(w.id) : !processAlive(w.pid))))
       .map((w) => w.id);
     const orphans = (
       await db.executeSql(

@@ -476,7 +476,9 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
   const total = card ? totalCount(card) : 0;
   // Each file of the card as read in this run: its bytes (path and SHA-256) verified on the NAS.
   // The card's counts alone are not enough: they say nothing of bytes the server never got.
-  const notOnNas = results.filter((r) => r.kind === 'file' && r.status !== 'failed' && !(r.protection && r.sha256 && isVerified(r.protection)));
+  const notOnNas = results.filter(
+    (r) => r.kind === 'file' && r.status !== 'failed' && !(r.protection && r.sha256 && isVerified(r.protection)),
+  );
   const allVerified =
     notOnNas.length === 0 &&
     !!card &&
