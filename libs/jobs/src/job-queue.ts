@@ -216,7 +216,8 @@ export class JobQueue implements OnApplicationShutdown {
   /**
    * Queues again (pg-boss fail: retried with its backoff, or failed when out of retries) the jobs
    * claimed by processes that are dead: no heartbeat for `deadAfterSeconds`, or on this host a pid
-   * that is gone (a restarted server finds its killed predecessor's jobs at once), or no row.
+   * that is gone (a restarted server finds its killed predecessor's jobs at once), or no row; and
+   * active jobs that no process has claimed for longer than a dead process's heartbeat.
    */
   async sweep(): Promise<number> {
     const boss = this.boss;
@@ -240,6 +241,19 @@ export class JobQueue implements OnApplicationShutdown {
         [dead],
       )
     ).rows as { job_id: string; name: JobName }[];
+    // Active jobs nobody claims: a process died between its fetch and its claim, or the
+    // database went away as it answered the fetch. (A live process records a claim that failed
+    // at its next heartbeat; this process beats first, and the margin covers the others.)
+    await this.beat();
+    const unclaimed = (
+      await db.executeSql(
+        `SELECT j.id AS job_id, j.name FROM ${s}.job j
+          WHERE j.state = 'active' AND j.started_on < now() - make_interval(secs => $1)
+            AND NOT EXISTS (SELECT 1 FROM ${s}.sv_claim c WHERE c.job_id = j.id)`,
+        [(this.options.deadAfterSeconds ?? 45) + 3 * (this.options.heartbeatSeconds ?? 10)],
+      )
+    ).rows as { job_id: string; name: JobName }[];
+    orphans.push(...unclaimed);
     for (const o of orphans) {
       if (this.claims.has(o.job_id)) continue; // ours after all (our row was swept during an outage)
       await boss.fail(o.name, o.job_id, { message: 'the process running this job stopped; queued again' });
