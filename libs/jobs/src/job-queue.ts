@@ -248,9 +248,9 @@ export class JobQueue implements OnApplicationShutdown {
     const unclaimed = (
       await db.executeSql(
         `SELECT j.id AS job_id, j.name FROM ${s}.job j
-          WHERE j.state = 'active' AND j.started_on < now() - make_interval(secs => $1)
+          WHERE j.name = ANY($2::text[]) AND j.state = 'active' AND j.started_on < now() - make_interval(secs => $1)
             AND NOT EXISTS (SELECT 1 FROM ${s}.sv_claim c WHERE c.job_id = j.id)`,
-        [(this.options.deadAfterSeconds ?? 45) + 3 * (this.options.heartbeatSeconds ?? 10)],
+        [(this.options.deadAfterSeconds ?? 45) + 3 * (this.options.heartbeatSeconds ?? 10), Object.values(JobName)],
       )
     ).rows as { job_id: string; name: JobName }[];
     orphans.push(...unclaimed);
