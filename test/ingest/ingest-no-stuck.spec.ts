@@ -228,6 +228,13 @@ describe('ingest with an external Postgres: re-ingest reads every file, crashes 
     expect(row.rows[0]).toEqual({ state: 'aborted', error: expect.stringMatching(/^superseded by upload /) });
     rig.expectOnBothDisks('D001', files);
     expect(await rig.verdict(announced.body.id)).toMatchObject({ safe: true });
+    // A receiving row that a later file of its path overtook (not superseded: another server's
+    // row, say) is stale: it does not hold the card at "still uploading" either.
+    await pg.query(`UPDATE uploads SET state = 'receiving' WHERE id = $1`, [orphan]);
+    expect(await rig.verdict(announced.body.id)).toMatchObject({ safe: true });
+    await pg.query(`UPDATE uploads SET created_at = now() WHERE id = $1`, [orphan]); // one that is newer than the file counts
+    expect(await rig.verdict(announced.body.id)).toMatchObject({ safe: false, reason: '1 file(s) still uploading' });
+    await pg.query(`UPDATE uploads SET state = 'aborted' WHERE id = $1`, [orphan]);
   }, 180_000);
 
   it('(b) the server SIGKILLed while it verifies: restarted, the waiting CLI goes on and the re-run ends SAFE within two minutes', async () => {
