@@ -237,6 +237,53 @@ describe('ingest with an external Postgres: re-ingest reads every file, crashes 
     await pg.query(`UPDATE uploads SET state = 'aborted' WHERE id = $1`, [orphan]);
   }, 180_000);
 
+  it('an upload whose last PATCH ended as the database went away (all bytes staged, row still receiving) is finished by the next HEAD', async () => {
+    const data = randomBytes(300_000);
+    const announced = await rig.api(`/api/projects/${PROJECT}/cards`, {
+      method: 'POST',
+      body: JSON.stringify({ label: 'E001', files: 1, bytes: data.length }),
+    });
+    const tus = { 'Tus-Resumable': '1.0.0', authorization: `Bearer ${rig.token}` };
+    const created = await fetch(`${rig.base}/files`, {
+      method: 'POST',
+      headers: {
+        ...tus,
+        'Upload-Length': String(data.length),
+        'Upload-Metadata': `cardId ${Buffer.from(announced.body.id).toString('base64')},relativePath ${Buffer.from('DCIM/IMG_1.JPG').toString('base64')}`,
+      },
+    });
+    const url = new URL(created.headers.get('location')!, rig.base).toString();
+    const id = url.split('/').pop()!;
+    const patch = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...tus, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+      body: data,
+    });
+    expect(patch.status).toBe(204);
+    // What a database lost between the last byte and its record leaves.
+    await pg.query(`UPDATE uploads SET state = 'receiving', server_xxh64 = NULL, server_sha256 = NULL WHERE id = $1`, [id]);
+    const head = await fetch(url, { method: 'HEAD', headers: tus });
+    expect(head.headers.get('upload-offset')).toBe(String(data.length));
+    expect((await pg.query('SELECT state FROM uploads WHERE id = $1', [id])).rows[0]).toEqual({ state: 'received' });
+    const { createHash } = await import('node:crypto');
+    const { Xxh64 } = await import('@node-rs/xxhash');
+    const seal = await rig.api(`/api/uploads/${id}/seal`, {
+      method: 'POST',
+      body: JSON.stringify({
+        xxh64: new Xxh64().update(data).digest().toString(16).padStart(16, '0'),
+        sha256: createHash('sha256').update(data).digest('hex'),
+      }),
+    });
+    expect(seal.status).toBe(200);
+    await until(
+      'verified',
+      () => rig.api(`/api/cards/${announced.body.id}`),
+      (r) => r.body.verdict?.safe === true,
+      60_000,
+    );
+    rig.expectOnBothDisks('E001', { 'DCIM/IMG_1.JPG': data });
+  }, 120_000);
+
   it('(b) the server SIGKILLed while it verifies: restarted, the waiting CLI goes on and the re-run ends SAFE within two minutes', async () => {
     const files: Record<string, Buffer> = {};
     for (let i = 1; i <= 8; i++) files[`PRIVATE/M4ROOT/CLIP/C000${i}.MP4`] = randomBytes(16 * 1024 * 1024);
