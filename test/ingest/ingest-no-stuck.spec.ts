@@ -364,6 +364,7 @@ describe('ingest with the embedded Postgres killed mid-ingest', () => {
       30_000,
       10,
     );
+    if (outage.status !== 503) throw new Error(`not 503:\n${rig.server.output().slice(-4000)}`);
     expect({ status: outage.status, code: outage.body.code, retryAfter: outage.headers.get('retry-after') }).toEqual({
       status: 503,
       code: 'DATABASE_UNAVAILABLE',

@@ -1,5 +1,5 @@
-/** The socket error of a database server that is not there (restarting, killed). */
-const SOCKET_CODES = new Set(['ECONNREFUSED']);
+/** Socket errors of a database server that is not there, or went away mid-query (restarting, killed). */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET']);
 
 /**
  * Postgres SQLSTATEs of a lost server: 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
@@ -13,7 +13,8 @@ const MESSAGES = [
   /Client has encountered a connection error/i,
   /Cannot use a pool after calling end/i,
   /timeout exceeded when trying to connect/i,
-  /the database system is (starting up|shutting down|in recovery mode)/i,
+  /the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)/i,
+  /Driver not Connected/i,
   /terminating connection due to administrator command/i,
 ];
 
