@@ -41,7 +41,7 @@ export class Api {
       return unwrap(result);
     } catch (err) {
       if (err instanceof ApiError) {
-        throw new CliError(err.code, err.message, ExitCode.Failed, err.body.details, err.body.requestId);
+        throw new CliError(err.code, err.message, ExitCode.Failed, err.body.details, err.body.requestId, result.response.status);
       }
       throw err;
     }

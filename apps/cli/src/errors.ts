@@ -36,6 +36,8 @@ export class CliError extends Error {
     readonly exitCode: ExitCode,
     readonly details?: string[],
     readonly requestId?: string,
+    /** The HTTP status of the server's answer, when the server answered. */
+    readonly status?: number,
   ) {
     super(message);
   }

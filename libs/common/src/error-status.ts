@@ -57,6 +57,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.VolumeOffline:
     case ErrorCode.SetupRequired:
     case ErrorCode.ServiceUnavailable:
+    case ErrorCode.DatabaseUnavailable:
       return 503;
     case ErrorCode.Internal:
       return 500;

@@ -57,6 +57,8 @@ export enum ErrorCode {
   /** Changing a target's endpoint, bucket or region needs its secret again. */
   TargetSecretRequired = 'TARGET_SECRET_REQUIRED',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  /** The catalog database cannot be reached right now (restarting, connection lost): try again (Retry-After). */
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   Internal = 'INTERNAL_ERROR',
 }
 

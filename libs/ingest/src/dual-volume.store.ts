@@ -88,6 +88,9 @@ export class DualVolumeStore extends DataStore {
     const row = await this.uploads.findOne({ where: { id } });
     if (!row || row.state === 'aborted') throw ERRORS.FILE_NOT_FOUND;
     const offset = await this.currentOffset(row);
+    // Every byte is staged on both volumes but the row still says receiving: the database went
+    // away as the last PATCH ended (its answer was an error, so the client asks again). Finish now.
+    if (row.state === 'receiving' && offset === Number(row.size) && offset > 0) await this.finishStaged(row, offset);
     return new Upload({
       id,
       size: Number(row.size),
@@ -282,6 +285,20 @@ export class DualVolumeStore extends DataStore {
     const state = { hasher, offset };
     this.hashes.set(row.id, state);
     return state;
+  }
+
+  private async finishStaged(row: UploadEntity, offset: number): Promise<void> {
+    const { primary, mirror } = await this.volumes();
+    const state = await this.hashState(row, primary, offset);
+    const p = await primary.openPart(row.id);
+    let m: StagingFile | undefined;
+    try {
+      m = row.mirrorState === 'writing' && mirror ? await mirror.openPart(row.id) : undefined;
+      await this.finish(row, state, p, m);
+    } finally {
+      await p.close();
+      await m?.close();
+    }
   }
 
   private async finish(row: UploadEntity, state: HashState, p: StagingFile, m: StagingFile | undefined): Promise<void> {

@@ -280,8 +280,12 @@ export class IngestService {
     const byLevel: Partial<Record<ProtectionLevel, number>> = {};
     for (const l of levels) byLevel[l.protection] = (byLevel[l.protection] ?? 0) + l.n;
     const unreachable = levels.filter((l) => l.unreachable).reduce((a, l) => a + l.n, 0);
+    // Uploads still arriving; not one that a later file of its path has overtaken (a stale row).
     const [{ n: uploadsInFlight }] = await this.db.query(
-      `SELECT count(*)::int AS n FROM uploads WHERE card_id = $1 AND state IN ('receiving','received')`,
+      `SELECT count(*)::int AS n FROM uploads u
+        WHERE u.card_id = $1 AND u.state IN ('receiving','received')
+          AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.card_id = u.card_id AND a.relative_path_nfc = u.relative_path_nfc
+                                                 AND a.created_at > u.created_at)`,
       [cardId],
     );
     const { primary, mirror } = await this.volumeRows();
@@ -377,6 +381,17 @@ export class IngestService {
       );
     }
     await this.checkUploadSpace(input.size);
+    // The client starts over on this path: an earlier upload of it still receiving (created as a
+    // server crashed, its address never reached the client, or the client's state is gone) will
+    // not be finished. It is superseded, so it no longer counts as "still uploading"; its staged
+    // bytes go with the orphan sweep.
+    const updated: [{ id: string }[], number] = await this.db.query(
+      `UPDATE uploads SET state = 'aborted', error = $3, updated_at = now()
+        WHERE card_id = $1 AND relative_path_nfc = $2 AND state = 'receiving' RETURNING id`,
+      [card.id, path.nfc, `superseded by upload ${uploadId}`],
+    );
+    const superseded = updated[0];
+    if (superseded.length) this.log.log(`upload of "${path.given}": superseded ${superseded.map((u) => u.id).join(', ')}`);
     const repo = this.db.getRepository(UploadEntity);
     const row = repo.create({
       id: uploadId,

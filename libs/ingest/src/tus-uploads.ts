@@ -5,7 +5,7 @@ import { Server } from '@tus/server';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { DataSource } from 'typeorm';
 import { inputErrorFromDatabase } from '@studiovault/catalog';
-import { AppError, currentContext, statusOf } from '@studiovault/common';
+import { AppError, currentContext, isDatabaseUnavailable, statusOf } from '@studiovault/common';
 import { ErrorCode } from '@studiovault/contracts';
 import { JobName, OnJob } from '@studiovault/jobs';
 import { DualVolumeStore } from './dual-volume.store';
@@ -89,6 +89,8 @@ function toTusError(err: unknown): { status_code: number; body: string } | undef
     appError = new AppError(err.full ? ErrorCode.InsufficientStorage : ErrorCode.VolumeOffline, err.message);
   else if (err instanceof AppError) appError = err;
   else if (isTusProtocolError(err)) return undefined;
+  else if (isDatabaseUnavailable(err))
+    appError = new AppError(ErrorCode.DatabaseUnavailable, 'The catalog database is not reachable right now; try again shortly');
   else appError = inputErrorFromDatabase(err);
   const requestId = currentContext().requestId || undefined;
   if (!appError) {

@@ -1,5 +1,7 @@
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import PgBoss from 'pg-boss';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '@studiovault/testing';
 import { JobName } from './job-names';
@@ -115,4 +117,63 @@ describe('job queue (pg-boss in the catalog Postgres)', () => {
     await survivor.stop(5000);
     await producer.stop(1000);
   }, 90_000);
+
+  it('jobs claimed by a dead process run again at the next sweep, not after their expiry', async () => {
+    // An hour's expiry: only the heartbeat sweep can bring these jobs back within the test.
+    const defs = {
+      [JobName.VolumesCheck]: {
+        policy: 'standard' as const,
+        expireInSeconds: 3600,
+        retryDelaySeconds: 1,
+        retryBackoff: false,
+        retryLimit: 3,
+      },
+    };
+    const producer = new JobQueue({ connectionString: db.url, ...FAST, definitions: defs });
+    await producer.start('producer');
+    const ids = [(await producer.send(JobName.VolumesCheck, { n: 1 }))!, (await producer.send(JobName.VolumesCheck, { n: 2 }))!];
+    // Two processes took one job each and died: one on another host whose heartbeat is a minute
+    // old, one on this host (a fresh heartbeat, but its pid is gone).
+    const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false });
+    await boss.start();
+    const taken = await boss.fetch(JobName.VolumesCheck, { batchSize: 2 });
+    expect(taken.map((j) => j.id).sort()).toEqual([...ids].sort());
+    const gonePid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    // The tables exist once a process runs jobs.
+    const bystander = new JobQueue({ connectionString: db.url, ...FAST, definitions: defs, sweepSeconds: 3600 });
+    await bystander.start('producer');
+    await bystander.work(JobName.SessionsPurge, 1, async () => undefined);
+    await pg.query(
+      `INSERT INTO pgboss.sv_worker (id, host, pid, beat_on) VALUES
+         ('00000000-0000-4000-8000-000000000001', 'another-nas', 4242, now() - interval '60 seconds'),
+         ('00000000-0000-4000-8000-000000000002', $1, $2, now())`,
+      [hostname(), Number(gonePid)],
+    );
+    await pg.query(
+      `INSERT INTO pgboss.sv_claim (job_id, name, worker_id) VALUES ($1, 'volumes.check', '00000000-0000-4000-8000-000000000001'),
+                                                                ($2, 'volumes.check', '00000000-0000-4000-8000-000000000002')`,
+      [taken[0].id, taken[1].id],
+    );
+    await boss.stop({ graceful: false, close: true });
+
+    const t0 = Date.now();
+    const survivor = new JobQueue({ connectionString: db.url, ...FAST, definitions: defs });
+    await survivor.start('producer');
+    const ran: string[] = [];
+    await survivor.work(JobName.VolumesCheck, 2, async (_d, meta) => {
+      ran.push(meta.id);
+    });
+    await waitFor(async () => ran.length >= 2, 20_000);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect([...ran].sort()).toEqual([...ids].sort());
+    await waitFor(async () => (await pg.query(`SELECT count(*)::int n FROM pgboss.sv_claim`)).rows[0].n === 0);
+    // The dead processes' rows are gone; the live ones stay.
+    const workers = (await pg.query(`SELECT id FROM pgboss.sv_worker`)).rows.map((r) => r.id);
+    expect(workers).not.toContain('00000000-0000-4000-8000-000000000001');
+    expect(workers).not.toContain('00000000-0000-4000-8000-000000000002');
+    expect(workers).toHaveLength(2);
+    await survivor.stop(2000);
+    await bystander.stop(2000);
+    await producer.stop(1000);
+  }, 60_000);
 });

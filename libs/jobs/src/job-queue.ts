@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { JOB_DEFINITIONS, JobName } from './job-names';
@@ -11,6 +13,12 @@ export interface JobQueueOptions {
   /** Seconds between maintenance passes (expiry of crashed jobs, retention). */
   maintenanceIntervalSeconds?: number;
   pollingIntervalSeconds?: number;
+  /** Seconds between heartbeats of a process that runs jobs (default 10). */
+  heartbeatSeconds?: number;
+  /** A process whose heartbeat is older than this is dead: its jobs are queued again (default 45). */
+  deadAfterSeconds?: number;
+  /** Seconds between sweeps for jobs of dead processes (default 20). */
+  sweepSeconds?: number;
   /** Override definitions, for tests. */
   definitions?: Partial<Record<JobName, Partial<(typeof JOB_DEFINITIONS)[JobName]>>>;
 }
@@ -25,12 +33,26 @@ export interface JobQueueStatus {
   message?: string;
 }
 
+/** Ids of the job queues of this very process that run jobs (a sibling's row is alive, not dead). */
+const LOCAL_WORKERS = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export type JobHandler = (data: unknown, meta: { id: string; retryCount: number }) => Promise<unknown>;
 
 /**
  * The job queue: pg-boss in the catalog's Postgres (no extra broker on a NAS). Postgres'
- * SKIP LOCKED guarantees one job goes to one worker; a job whose worker died is expired
- * and retried with backoff.
+ * SKIP LOCKED guarantees one job goes to one worker. Each process that runs jobs records a
+ * heartbeat row and the jobs it claimed; a sweep (at start and every ~20 s) queues again the
+ * active jobs of a process without a heartbeat for 45 s (or, on this host, whose pid is gone),
+ * so a crash leaves no job "active" until its expiry.
  */
 @Injectable()
 export class JobQueue implements OnApplicationShutdown {
@@ -45,6 +67,11 @@ export class JobQueue implements OnApplicationShutdown {
   private readonly startListeners: ((role: 'producer' | 'worker') => Promise<void>)[] = [];
   private role?: 'producer' | 'worker';
   private notifiedRole?: 'producer' | 'worker';
+  /** This process's heartbeat row and the jobs it runs now (job id → queue). */
+  private readonly workerId = randomUUID();
+  private readonly claims = new Map<string, JobName>();
+  private heartbeat?: Promise<void>;
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(@Inject(JOB_QUEUE_OPTIONS) private readonly options: JobQueueOptions) {}
 
@@ -109,7 +136,8 @@ export class JobQueue implements OnApplicationShutdown {
   /** Runs after the queue starts (now, if it has): for schedules kept in settings and recovery after a crash. */
   onStarted(listener: (role: 'producer' | 'worker') => Promise<void>): void {
     this.startListeners.push(listener);
-    if (this.boss && this.role) void listener(this.role);
+    if (this.boss && this.role)
+      listener(this.role).catch((err: Error) => this.log.error(`job queue: start listener failed: ${err.message}`));
   }
 
   /** Sets (or replaces) the cron schedule of a job whose schedule is a setting, not a definition. */
@@ -128,7 +156,144 @@ export class JobQueue implements OnApplicationShutdown {
   async work(name: JobName, concurrency: number, handler: JobHandler): Promise<void> {
     const boss = await this.ready();
     const pollMs = (this.options.pollingIntervalSeconds ?? 2) * 1000;
+    await this.startHeartbeat(boss);
     for (let i = 0; i < concurrency; i++) this.slots.push(this.runSlot(boss, name, pollMs, handler, this.halt.signal));
+  }
+
+  private get schema(): string {
+    return this.options.schema ?? 'pgboss';
+  }
+
+  /**
+   * Once per process that runs jobs: the tables of heartbeats and claims (in the queue's schema,
+   * beside pg-boss's own), this process's row, a heartbeat timer and the sweep (now and on a timer).
+   */
+  private startHeartbeat(boss: PgBoss): Promise<void> {
+    this.heartbeat ??= (async () => {
+      const db = boss.getDb();
+      const s = this.schema;
+      await db.executeSql(
+        `BEGIN;
+         SELECT pg_advisory_xact_lock(hashtextextended('studiovault:job-heartbeat-tables', 0));
+         CREATE TABLE IF NOT EXISTS ${s}.sv_worker (id uuid PRIMARY KEY, host text NOT NULL, pid integer NOT NULL,
+           started_on timestamptz NOT NULL DEFAULT now(), beat_on timestamptz NOT NULL DEFAULT now());
+         CREATE TABLE IF NOT EXISTS ${s}.sv_claim (job_id uuid PRIMARY KEY, name text NOT NULL, worker_id uuid NOT NULL,
+           claimed_on timestamptz NOT NULL DEFAULT now());
+         COMMIT;`,
+        undefined as unknown as unknown[], // no parameters: several statements in one simple query
+      );
+      LOCAL_WORKERS.add(this.workerId);
+      await this.beat();
+      await this.sweep().catch((err: Error) => this.log.warn(`job queue: sweep failed: ${err.message}`));
+      const every = (seconds: number, fn: () => Promise<unknown>) => {
+        let running = false;
+        const timer = setInterval(() => {
+          if (running) return;
+          running = true;
+          fn()
+            .catch((err: Error) => this.log.warn(`job queue: ${err.message}`))
+            .finally(() => (running = false));
+        }, seconds * 1000);
+        timer.unref();
+        this.timers.push(timer);
+      };
+      every(this.options.heartbeatSeconds ?? 10, () => this.beat());
+      every(this.options.sweepSeconds ?? 20, () => this.sweep());
+    })();
+    return this.heartbeat;
+  }
+
+  /** Records that this process is alive, and the jobs it runs (claims a failed insert left out; none it finished). */
+  private async beat(): Promise<void> {
+    const db = this.boss?.getDb();
+    if (!db) return;
+    const s = this.schema;
+    await db.executeSql(`INSERT INTO ${s}.sv_worker (id, host, pid) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET beat_on = now()`, [
+      this.workerId,
+      hostname(),
+      process.pid,
+    ]);
+    const ids = [...this.claims.keys()];
+    const names = ids.map((id) => this.claims.get(id)!);
+    await db.executeSql(
+      `INSERT INTO ${s}.sv_claim (job_id, name, worker_id) SELECT * FROM UNNEST($1::uuid[], $2::text[]) AS c(job_id, name), (SELECT $3::uuid) w
+       ON CONFLICT (job_id) DO UPDATE SET worker_id = EXCLUDED.worker_id`,
+      [ids, names, this.workerId],
+    );
+    await db.executeSql(`DELETE FROM ${s}.sv_claim WHERE worker_id = $1 AND NOT (job_id = ANY($2::uuid[]))`, [this.workerId, ids]);
+  }
+
+  /**
+   * Queues again (pg-boss fail: retried with its backoff, or failed when out of retries) the jobs
+   * claimed by processes that are dead: no heartbeat for `deadAfterSeconds`, or on this host a pid
+   * that is gone (a restarted server finds its killed predecessor's jobs at once), or no row; and
+   * active jobs that no process has claimed for longer than a dead process's heartbeat.
+   */
+  async sweep(): Promise<number> {
+    const boss = this.boss;
+    if (!boss) return 0;
+    const db = boss.getDb();
+    const s = this.schema;
+    const workers = (
+      await db.executeSql(`SELECT id, host, pid, beat_on < now() - make_interval(secs => $2) AS stale FROM ${s}.sv_worker WHERE id <> $1`, [
+        this.workerId,
+        this.options.deadAfterSeconds ?? 45,
+      ])
+    ).rows as { id: string; host: string; pid: number; stale: boolean }[];
+    const here = hostname();
+    const dead = workers
+      .filter((w) => w.stale || (w.host === here && (w.pid === process.pid ? !LOCAL_WORKERS.has(w.id) : !processAlive(w.pid))))
+      .map((w) => w.id);
+    const orphans = (
+      await db.executeSql(
+        `SELECT c.job_id, c.name FROM ${s}.sv_claim c LEFT JOIN ${s}.sv_worker w ON w.id = c.worker_id
+          WHERE w.id IS NULL OR c.worker_id = ANY($1::uuid[])`,
+        [dead],
+      )
+    ).rows as { job_id: string; name: JobName }[];
+    // Active jobs nobody claims: a process died between its fetch and its claim, or the
+    // database went away as it answered the fetch. (A live process records a claim that failed
+    // at its next heartbeat; this process beats first, and the margin covers the others.)
+    await this.beat();
+    const unclaimed = (
+      await db.executeSql(
+        `SELECT j.id AS job_id, j.name FROM ${s}.job j
+          WHERE j.name = ANY($2::text[]) AND j.state = 'active' AND j.started_on < now() - make_interval(secs => $1)
+            AND NOT EXISTS (SELECT 1 FROM ${s}.sv_claim c WHERE c.job_id = j.id)`,
+        [(this.options.deadAfterSeconds ?? 45) + 3 * (this.options.heartbeatSeconds ?? 10), Object.values(JobName)],
+      )
+    ).rows as { job_id: string; name: JobName }[];
+    orphans.push(...unclaimed);
+    for (const o of orphans) {
+      if (this.claims.has(o.job_id)) continue; // ours after all (our row was swept during an outage)
+      await boss.fail(o.name, o.job_id, { message: 'the process running this job stopped; queued again' });
+      await db.executeSql(`DELETE FROM ${s}.sv_claim WHERE job_id = $1`, [o.job_id]);
+      this.log.warn(`job ${o.name} ${o.job_id}: the process running it stopped; queued again`);
+      this.wake(o.name);
+    }
+    if (dead.length) await db.executeSql(`DELETE FROM ${s}.sv_worker WHERE id = ANY($1::uuid[])`, [dead]);
+    return orphans.length;
+  }
+
+  /** Records this process's claim of a job at once (the heartbeat records it when this fails). */
+  private async claim(boss: PgBoss, name: JobName, id: string): Promise<void> {
+    this.claims.set(id, name);
+    await boss
+      .getDb()
+      .executeSql(`INSERT INTO ${this.schema}.sv_claim (job_id, name, worker_id) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING`, [
+        id,
+        name,
+        this.workerId,
+      ])
+      .catch(() => undefined);
+  }
+
+  private async release(boss: PgBoss, id: string): Promise<void> {
+    this.claims.delete(id);
+    await boss
+      .getDb()
+      .executeSql(`DELETE FROM ${this.schema}.sv_claim WHERE job_id = $1`, [id])
+      .catch(() => undefined); // the heartbeat removes it
   }
 
   private async runSlot(boss: PgBoss, name: JobName, pollMs: number, handler: JobHandler, halt: AbortSignal): Promise<void> {
@@ -145,15 +310,32 @@ export class JobQueue implements OnApplicationShutdown {
       }
       const started = Date.now();
       const retryCount = (job as unknown as { retryCount?: number }).retryCount ?? 0;
+      await this.claim(boss, name, job.id);
+      let result: unknown;
+      let failure: Error | undefined;
       try {
-        const result = await handler(job.data, { id: job.id, retryCount });
+        result = await handler(job.data, { id: job.id, retryCount });
         this.log.debug(`job ${name} ${job.id} done in ${Date.now() - started} ms`);
-        await boss.complete(name, job.id, result as object | undefined);
       } catch (err) {
-        this.log.warn(`job ${name} ${job.id} failed: ${(err as Error).message}`);
-        // Unrecorded (the database away): the job expires and is retried like a crashed one.
-        await boss.fail(name, job.id, { message: (err as Error).message }).catch(() => undefined);
+        failure = err as Error;
+        this.log.warn(`job ${name} ${job.id} failed: ${failure.message}`);
       }
+      // Recorded once the database answers (it may be restarting): until then the claim stays,
+      // so the job is neither lost nor run again while this process lives.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (failure) await boss.fail(name, job.id, { message: failure.message });
+          else await boss.complete(name, job.id, result as object | undefined);
+          break;
+        } catch (err) {
+          if (halt.aborted || attempt >= 30) {
+            this.log.warn(`job ${name} ${job.id}: cannot record its end (${(err as Error).message}); it is queued again`);
+            break;
+          }
+          await this.sleep(name, 2000, halt);
+        }
+      }
+      await this.release(boss, job.id);
     }
   }
 
@@ -238,6 +420,18 @@ export class JobQueue implements OnApplicationShutdown {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(this.slots), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.heartbeat) {
+      await this.heartbeat.catch(() => undefined);
+      // Our row goes; claims of jobs still running stay, so the next sweep queues them again at once.
+      await boss
+        .getDb()
+        .executeSql(`DELETE FROM ${this.schema}.sv_worker WHERE id = $1`, [this.workerId])
+        .catch(() => undefined);
+      LOCAL_WORKERS.delete(this.workerId);
+      this.heartbeat = undefined;
+    }
     await boss.stop({ graceful: false, wait: true, close: true });
     this.boss = undefined;
     this.started = undefined;

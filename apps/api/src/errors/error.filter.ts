@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { inputErrorFromDatabase, pgErrorCode } from '@studiovault/catalog';
-import { AppError, statusOf } from '@studiovault/common';
+import { AppError, isDatabaseUnavailable, statusOf } from '@studiovault/common';
 import { ErrorBody, ErrorCode } from '@studiovault/contracts';
 import { MetricsService } from '../ops/metrics.service';
 
@@ -56,7 +56,11 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof AppError) err = exception;
     else if (fromBodyParser(exception)) err = fromBodyParser(exception)!;
     else if (exception instanceof HttpException) err = fromHttpException(exception);
-    else if (inputErrorFromDatabase(exception)) {
+    else if (isDatabaseUnavailable(exception)) {
+      // The catalog's Postgres is away (restarting, killed): the request can be tried again.
+      this.log.warn(`request ${requestId}: database unavailable: ${describe(exception)}`);
+      err = new AppError(ErrorCode.DatabaseUnavailable, 'The catalog database is not reachable right now; try again shortly');
+    } else if (inputErrorFromDatabase(exception)) {
       // Input the database refused: the client's error, answered without the database's text.
       err = inputErrorFromDatabase(exception)!;
       this.log.warn(`request ${requestId}: database refused the input (${pgErrorCode(exception)}): ${describe(exception)}`);
@@ -69,6 +73,7 @@ export class ErrorFilter implements ExceptionFilter {
     this.metrics.httpErrors.inc({ code: err.code });
     const body: ErrorBody = { statusCode, code: err.code, message: err.message, requestId };
     if (err.details?.length) body.details = err.details;
+    if (err.code === ErrorCode.DatabaseUnavailable && !res.headersSent) res.setHeader('Retry-After', '5');
     if (!res.headersSent) res.status(statusCode).json(body);
   }
 }

@@ -10,8 +10,10 @@ import {
   CardApi,
   type CardFile as ServerFile,
   describeUnverified,
+  isTransient,
   isVerified,
   totalCount,
+  untilAnswered,
   unverifiedLines,
   verifiedCount,
   withReachRetry,
@@ -62,8 +64,9 @@ export function registerIngestCommand(program: Command): void {
         '',
         'Every file is hashed (xxh64 and SHA-256) as it is read for the upload, and the server checks the bytes it',
         'wrote against those hashes; then it re-reads both copies from their disks. Run the same command again after',
-        'any interruption (pulled cable, closed laptop, Ctrl-C): uploads resume at their byte offset, files already',
-        'verified are skipped.',
+        'any interruption (pulled cable, closed laptop, Ctrl-C): uploads resume at their byte offset. Every run reads',
+        'and hashes every file of the card: a file whose bytes are already verified is skipped, a changed one is',
+        'uploaded as a new version. While waiting, the CLI retries through server restarts and 5xx answers.',
         '',
         'Exit codes: 0 every file verified on two devices, 1 not (the last line says why), 2 usage, 3 server unreachable.',
         '',
@@ -174,7 +177,7 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
   if (!ctx.out.json || tty) {
     say(
       `${created ? 'Ingesting' : 'Ingesting again'} ${walk.files.length} file(s), ${formatBytes(walk.bytes)}, ` +
-        `as card "${clean(label)}" of project ${project}${created ? '' : ' (the card exists: files already verified are skipped)'}`,
+        `as card "${clean(label)}" of project ${project}${created ? '' : ' (the card exists: every file is read again, files already verified are skipped)'}`,
     );
   }
 
@@ -251,15 +254,10 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
           api.server,
         );
         if (firstResume === undefined) firstResume = sent.resumedFrom;
-        // The hashes: from this read of the card, or (a finished upload that only needs its
-        // seal) from the earlier run that read it.
-        let hashes: SourceHashes;
-        if (file.hashed === 0 && f.size > 0 && record?.xxh64 && record.sha256) {
-          hashes = { xxh64: record.xxh64, sha256: record.sha256 };
-        } else {
-          fp.setPhase('hashing');
-          hashes = await file.finish();
-        }
+        // Always from this run's read of the card (a finished upload that only needs its seal
+        // reads the card once more): the server seals only bytes that match the card as it is now.
+        fp.setPhase('hashing');
+        const hashes: SourceHashes = await file.finish();
         prefixHashed += file.prefixRead;
         state.update(f.rel, f.size, f.mtimeMs, { uploadUrl: sent.url, ...hashes });
         void state.save().catch(stateTrouble);
@@ -345,17 +343,18 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
   const alreadyThere = async (f: CardFile, fp: FileProgress): Promise<FileResult | undefined> => {
     const candidates = (onServer.get(f.rel.normalize('NFC')) ?? []).filter((s) => s.size === f.size && s.protection !== 'uploading');
     if (!candidates.length) return undefined;
-    // Same content? The state file knows when this workstation read this very file (same size
-    // and mtime); otherwise read it once (no upload): a card with the same label and a file
-    // with the same name and size is not enough to leave it off the NAS.
+    // Same content? Always read now (no upload): the verdict this run prints comes from the
+    // bytes on the card, never from a cache of sizes and times (a re-shot card can give a file
+    // new bytes with the same name, size and mtime).
     const record = state.get(f.rel, f.size, f.mtimeMs);
-    let sha256 = record?.sha256;
-    if (!sha256 || !candidates.some((c) => c.sha256 === sha256)) {
-      fp.setPhase('reading', 'comparing with the copy on the NAS');
-      const hashes = await hashWholeFile(f.abs, f.size);
-      sha256 = hashes.sha256;
-      state.update(f.rel, f.size, f.mtimeMs, hashes);
-    }
+    fp.setPhase('reading', 'comparing with the copy on the NAS');
+    const hashes = await hashWholeFile(f.abs, f.size);
+    const sha256 = hashes.sha256;
+    if (record?.sha256 && record.sha256 !== sha256) {
+      // The file changed since this workstation read it: what the state says of it (an upload
+      // of the old bytes, its seal) is of another file.
+      state.update(f.rel, f.size, f.mtimeMs, { uploadUrl: undefined, sealed: undefined, ...hashes });
+    } else state.update(f.rel, f.size, f.mtimeMs, hashes);
     const match = candidates.find((c) => c.sha256 === sha256);
     if (!match) return undefined; // other content under that name: uploaded, kept as a version
     const reason = isVerified(match.protection)
@@ -437,7 +436,19 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
             );
         }
         await sleep(POLL_MS);
-        card = await withReachRetry(() => cards.card(cardId), undefined, reachTrouble);
+        // Through server restarts, refused connections and 5xx answers (its database coming
+        // back): keep asking, with backoff, until the verdict or the time limit.
+        try {
+          card = await untilAnswered(
+            () => cards.card(cardId),
+            deadline,
+            () => (!ctx.out.json || tty ? progress.log('server unavailable, retrying…') : undefined),
+          );
+        } catch (err) {
+          if (!isTransient(err)) throw err;
+          timedOut = true;
+          break;
+        }
       }
     }
   }
@@ -468,7 +479,13 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
   };
   const verified = card ? verifiedCount(card) : 0;
   const total = card ? totalCount(card) : 0;
+  // Each file of the card as read in this run: its bytes (path and SHA-256) verified on the NAS.
+  // The card's counts alone are not enough: they say nothing of bytes the server never got.
+  const notOnNas = results.filter(
+    (r) => r.kind === 'file' && r.status !== 'failed' && !(r.protection && r.sha256 && isVerified(r.protection)),
+  );
   const allVerified =
+    notOnNas.length === 0 &&
     !!card &&
     failed.length === 0 &&
     !timedOut &&
@@ -488,7 +505,15 @@ async function ingest(ctx: Context, opts: IngestOptions, cardPathArg: string): P
       safe: false,
       reason: `${card.verdict.reason} (still verifying after ${opts.waitTimeout} s; check with studiovault status ${project} --card ${label})`,
     };
-  } else verdict = card.verdict;
+  } else if (card.verdict.safe && notOnNas.length)
+    verdict = {
+      safe: false,
+      reason: `${notOnNas.length} file(s) of the card are not verified on the NAS as they are on the card now (${notOnNas
+        .slice(0, 3)
+        .map((r) => r.relativePath)
+        .join(', ')}); run the same command again`,
+    };
+  else verdict = card.verdict;
   const exitCode = fatal
     ? fatal.exitCode
     : opts.wait

@@ -30,7 +30,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits between tries of a call that failed because the server could not be reached. */
 export const CALL_RETRY_DELAYS = [1000, 3000, 5000, 10_000, 15_000, 30_000, 30_000, 60_000];
 
-/** Calls again while the server cannot be reached (a pulled cable heals); any answer from the server is final. */
+/**
+ * The server is away for a moment: not reachable (restarting, a pulled cable), a proxy's 502-504,
+ * or a 5xx of its own (its database restarting: 503 DATABASE_UNAVAILABLE). Another try can work.
+ */
+export function isTransient(err: unknown): err is CliError {
+  return err instanceof CliError && (err.code === CliErrorCode.ServerUnreachable || (err.status !== undefined && err.status >= 500));
+}
+
+/** Calls again while the server is away (see isTransient); any other answer from the server is final. */
 export async function withReachRetry<T>(
   call: () => Promise<T>,
   delays: readonly number[] = CALL_RETRY_DELAYS,
@@ -40,9 +48,29 @@ export async function withReachRetry<T>(
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof CliError) || err.code !== CliErrorCode.ServerUnreachable || attempt >= delays.length) throw err;
+      if (!isTransient(err) || attempt >= delays.length) throw err;
       onRetry?.(err, delays[attempt]);
       await sleep(delays[attempt]);
+    }
+  }
+}
+
+/** Waits between tries while the server is away during a wait with a deadline. */
+export const OUTAGE_DELAYS = [500, 1000, 2000, 3000, 5000];
+
+/**
+ * Calls until it answers or `deadline` (ms since epoch) passes, through any outage of the server
+ * (restarts, connection refused, 5xx), with backoff. `onOutage` is told once when an outage
+ * starts; the error of the last try is thrown once the deadline has passed.
+ */
+export async function untilAnswered<T>(call: () => Promise<T>, deadline: number, onOutage?: (err: CliError) => void): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() >= deadline) throw err;
+      if (attempt === 0) onOutage?.(err);
+      await sleep(Math.min(OUTAGE_DELAYS[Math.min(attempt, OUTAGE_DELAYS.length - 1)], Math.max(0, deadline - Date.now())));
     }
   }
 }

@@ -74,7 +74,7 @@ function parseBody(text: string | undefined): ErrorBodyLike | undefined {
 }
 
 /** Codes a retry can fix: the NAS is busy or a volume is coming back. Every other StudioVault code is final. */
-const TRANSIENT_CODES = new Set(['SERVICE_UNAVAILABLE', 'VOLUME_OFFLINE', 'TOO_MANY_REQUESTS', 'INTERNAL_ERROR']);
+const TRANSIENT_CODES = new Set(['SERVICE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'VOLUME_OFFLINE', 'TOO_MANY_REQUESTS', 'INTERNAL_ERROR']);
 
 function sourceError(err: unknown): SourceReadError | undefined {
   if (err instanceof SourceReadError) return err;
