@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '@studiovault/testing';
 import { configureApp } from '../src/application';
 import { ErrorFilter } from '../src/errors/error.filter';
+import { HealthService } from '../src/ops/health.service';
 import { MetricsService } from '../src/ops/metrics.service';
 
 const QUERIES: Record<string, [string, unknown[]]> = {
@@ -49,7 +50,12 @@ describe('error filter: database errors reach no client', () => {
     @Module({
       imports: [TypeOrmModule.forRoot({ type: 'postgres', url: db.url })],
       controllers: [PgController],
-      providers: [MetricsService, { provide: APP_FILTER, useClass: ErrorFilter }],
+      // The filter counts errors in the real metrics; this app has no volumes to report.
+      providers: [
+        MetricsService,
+        { provide: HealthService, useValue: { volumes: async () => [] } },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
     })
     class PgModule {}
     app = await NestFactory.create<NestExpressApplication>(PgModule, { bodyParser: false, logger: capture });

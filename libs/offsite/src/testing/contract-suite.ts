@@ -15,7 +15,7 @@ import { isNotFound, isPermanent, isTargetError, TargetError } from '../errors';
 import { ensureRetention } from '../retention';
 import { RetryingTarget } from '../retrying.target';
 import { PREFLIGHT_CHECKS, type LockMode, type OffsiteTarget, type Retention } from '../target';
-import { abortStaleMultipartUploads, uploadFile } from '../upload';
+import { abortStaleMultipartUploads, LocalCopyDamaged, uploadFile } from '../upload';
 import { CountingTarget, CrashingTarget, LockHeadersIgnoredTarget, RetentionIgnoredTarget } from './wrappers';
 
 const MiB = 1024 * 1024;
@@ -435,10 +435,13 @@ export function describeTargetContract(
       it('refuses a local file that does not match its catalog SHA-256, before sending anything', async () => {
         const f = await localFile(1000);
         const counting = new CountingTarget(locked);
-        expectPermanent(
-          await caught(uploadFile(counting, { key: `${prefix()}rotten`, path: f.path, size: f.size, sha256: sha256(bytes(1000)) })),
-          'BadDigest',
+        // A local fault, not the target's: it must never count against the target (nor be retried there).
+        const err = await caught(
+          uploadFile(counting, { key: `${prefix()}rotten`, path: f.path, size: f.size, sha256: sha256(bytes(1000)) }),
         );
+        expect(err).toBeInstanceOf(LocalCopyDamaged);
+        expect(isTargetError(err)).toBe(false);
+        expect((err as LocalCopyDamaged).kind).toBe('mismatch');
         expect(counting.count('put')).toBe(0);
       });
     });
