@@ -87,7 +87,10 @@ describe('card ingest: the server is killed mid-file and restarted', () => {
     });
     expect(created.status).toBe(201);
     const first = { url: new URL(created.headers.get('location')!, base).toString() };
-    const staged = join(primary, '.studiovault', 'staging', `${uploadId(first.url)}.part`);
+    // The resumable offset is what both volumes hold: wait until each staged part has 3 MiB (on a
+    // loaded machine one volume's write can trail the other's).
+    const staged = [primary, mirror].map((root) => join(root, '.studiovault', 'staging', `${uploadId(first.url)}.part`));
+    const stagedEverywhere = (bytes: number) => staged.every((f) => existsSync(f) && statSync(f).size >= bytes);
     const patch = request(first.url, {
       method: 'PATCH',
       headers: {
@@ -99,7 +102,7 @@ describe('card ingest: the server is killed mid-file and restarted', () => {
     });
     patch.on('error', () => undefined); // the server dies under it
     let sent = 0;
-    while (sent < data.length && !(existsSync(staged) && statSync(staged).size >= 3 * 1024 * 1024)) {
+    while (sent < data.length && !stagedEverywhere(3 * 1024 * 1024)) {
       patch.write(data.subarray(sent, sent + 256 * 1024));
       sent += 256 * 1024;
       await new Promise((r) => setTimeout(r, 20));
